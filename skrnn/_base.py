@@ -1,0 +1,425 @@
+"""BaseRNN: the one training loop shared by every estimator.
+
+Estimators subclass :class:`BaseRNN` and say only how y becomes targets, which
+head and loss they use, and how outputs become predictions.
+"""
+
+import time
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+# Parameter-constraint helpers live in a private sklearn module (as in
+# scikit-learn-contrib's project-template); they are imported here only.
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._cells import CELLS
+from ._network import LOSS_FUNCTIONS, RecurrentNetwork
+from ._optimizers import OPTIMIZERS, clip_gradients
+from ._sequences import check_sequences
+
+PREDICT_CHUNK = 2048
+
+
+class _StoppingMonitor:
+    """Decides when training stops and remembers the best weights.
+
+    Without early stopping training stops after ``n_iter_no_change`` epochs
+    whose loss did not fall by at least ``tol``; with it, after as many epochs
+    whose validation score did not rise by ``tol`` (as MLPClassifier).
+    """
+
+    def __init__(self, tol, n_iter_no_change, early_stopping):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.best_loss = np.inf
+        self.best_score = -np.inf
+        self.best_coef = None
+        self.no_improvement = 0
+
+    def update(self, loss, score, coef):
+        """Record one epoch; return True when training should stop."""
+        if self.early_stopping:
+            improved = score > self.best_score + self.tol
+            if score > self.best_score:
+                self.best_score = score
+                self.best_coef = coef.copy()
+        else:
+            improved = loss < self.best_loss - self.tol
+        self.best_loss = min(self.best_loss, loss)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        return self.no_improvement > self.n_iter_no_change
+
+
+class BaseRNN(BaseEstimator, metaclass=ABCMeta):
+    """Base class for recurrent estimators. Do not use directly."""
+
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "cell": [StrOptions(set(CELLS))],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "clip_value": [None, Interval(Real, 0, None, closed="neither")],
+        "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+        "input_type": [StrOptions({"auto", "dense", "tokens"})],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        hidden_size,
+        num_layers,
+        bidirectional,
+        cell,
+        solver,
+        learning_rate_init,
+        momentum,
+        nesterovs_momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        alpha,
+        batch_size,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        warm_start,
+        verbose,
+        clip_value,
+        clip_norm,
+        dtype,
+        input_type,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+        self.input_type = input_type
+
+    # ------------------------------------------------ hooks for the estimators
+    _head = "last"
+    _output_activation = "softmax"
+    _loss = "log_loss"
+
+    @abstractmethod
+    def _encode_targets(self, y, data, reset, classes=None):
+        """Validate y; return (targets aligned with ``data``, n_outputs).
+
+        ``classes`` is what the first ``partial_fit`` call was told."""
+
+    @abstractmethod
+    def _validation_score(self, outputs, targets):
+        """Score held-out outputs (higher is better) for early stopping."""
+
+    def _stratify(self, targets):
+        return None
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, X, y):
+        """Fit the model to sequences X and targets y.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in any layout of the user guide (2-D/3-D arrays, ragged
+            lists, token ids).
+        y : array-like
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X, y, incremental, classes=None):
+        first_call = not hasattr(self, "network_") or not (self.warm_start or incremental)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        data = check_sequences(self, X, reset=first_call, input_type=self.input_type)
+        targets, n_outputs = self._encode_targets(y, data, first_call, classes)
+        if first_call:
+            self._random_state = check_random_state(self.random_state)
+            self.network_ = self._build_network(data, n_outputs)
+            self.network_.initialize(self._random_state)
+            self._reset_curves()
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer()
+        self._train(data, targets, incremental)
+        return self
+
+    def _build_network(self, data, n_outputs):
+        n_inputs = self.n_tokens_ if data.kind == "tokens" else data.n_features
+        return RecurrentNetwork(
+            n_inputs,
+            n_outputs,
+            input_kind=data.kind,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            cell=self.cell,
+            head=self._head,
+            output_activation=self._output_activation,
+            dtype=np.dtype(self.dtype),
+        )
+
+    def _make_optimizer(self):
+        coef = self.network_.coef
+        if self.solver == "sgd":
+            return OPTIMIZERS["sgd"](
+                coef, self.learning_rate_init, self.momentum, self.nesterovs_momentum
+            )
+        if self.solver == "adam":
+            return OPTIMIZERS["adam"](
+                coef, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+            )
+        return OPTIMIZERS["adagrad"](coef, self.learning_rate_init, self.epsilon)
+
+    def _reset_curves(self):
+        self.loss_curve_ = []
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.validation_loss_curve_ = [] if self.early_stopping else None
+        self.best_validation_score_ = None
+        self.n_iter_ = 0
+        self.t_ = 0
+
+    def _split_validation(self, data, targets, incremental):
+        """Hold out ``validation_fraction`` of the sequences for early stopping."""
+        if not self.early_stopping or incremental:
+            return np.arange(len(data)), None
+        index = np.arange(len(data))
+        stratify = self._stratify(targets)
+        try:
+            train, val = train_test_split(
+                index,
+                test_size=self.validation_fraction,
+                random_state=self._random_state,
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {len(data)} sequences: {exc} "
+                "Increase validation_fraction, give more data or set "
+                "early_stopping=False."
+            ) from None
+        return train, val
+
+    def _train(self, data, targets, incremental):
+        train_index, val_index = self._split_validation(data, targets, incremental)
+        batch_size = (
+            min(200, len(train_index)) if self.batch_size == "auto" else self.batch_size
+        )
+        batch_size = min(batch_size, len(train_index))
+        network, rng = self.network_, self._random_state
+        grad, grad_views = network.new_grad()
+        l2_mask = network.weight_mask() if self.alpha else None
+        monitor = _StoppingMonitor(
+            self.tol, self.n_iter_no_change, self.early_stopping and not incremental
+        )
+        max_iter = 1 if incremental else self.max_iter
+        stopped = False
+        try:
+            for _ in range(max_iter):
+                start = time.perf_counter()
+                snapshot = network.coef.copy()
+                loss = self._run_epoch(
+                    data, targets, train_index, batch_size, rng, grad, grad_views, l2_mask
+                )
+                if not np.isfinite(loss):
+                    network.coef[...] = snapshot
+                    raise FloatingPointError()
+                self.n_iter_ += 1
+                self.t_ += len(train_index)
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                score = self._record_validation(data, targets, val_index)
+                stopped = monitor.update(loss, score, network.coef)
+                self._print_epoch(loss, score, time.perf_counter() - start)
+                if stopped:
+                    break
+        except FloatingPointError:
+            raise ValueError(
+                f"Training diverged: the loss became NaN or infinite in epoch "
+                f"{self.n_iter_ + 1}. The weights of the last finite epoch were "
+                "restored, so the model can still predict. Lower learning_rate_init, "
+                "set clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
+            ) from None
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+            stopped = True
+        previous_best = getattr(self, "best_loss_", None) if incremental else None
+        self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
+        if monitor.best_coef is not None:
+            network.coef[...] = monitor.best_coef
+            self.best_validation_score_ = monitor.best_score
+            self.best_loss_ = None
+        if not stopped and not incremental and self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    def _run_epoch(self, data, targets, index, batch_size, rng, grad, grad_views, l2_mask):
+        """One pass over ``index`` in length-sorted mini-batches; mean loss."""
+        network = self.network_
+        if self.shuffle:
+            index = rng.permutation(index)
+        index = index[np.argsort(-data.lengths[index], kind="stable")]
+        chunks = [index[i : i + batch_size] for i in range(0, len(index), batch_size)]
+        if self.shuffle:
+            chunks = [chunks[i] for i in rng.permutation(len(chunks))]
+        total = 0.0
+        for rows in chunks:
+            batch = data.batch(rows, network.dtype)
+            loss = self._loss_and_gradient(batch, targets, grad, grad_views, l2_mask)
+            if not np.isfinite(loss):
+                return loss
+            clip_gradients(grad, self.clip_value, self.clip_norm)
+            self._optimizer.update_params(network.coef, grad)
+            total += loss * len(rows)
+        return total / len(index)
+
+    def _loss_and_gradient(self, batch, targets, grad, grad_views, l2_mask):
+        """Mean loss of one batch (plus L2); fills ``grad``."""
+        network = self.network_
+        out, cache = network.forward(batch)
+        target, weight = self._batch_targets(batch, targets)
+        loss, d_out = LOSS_FUNCTIONS[self._loss](
+            out.reshape(-1, network.n_outputs), target, weight
+        )
+        network.backward(d_out, cache, grad_views)
+        if l2_mask is not None:
+            scale = self.alpha / batch.n_sequences
+            penalised = network.coef * l2_mask
+            loss += 0.5 * scale * float(np.dot(penalised, network.coef))
+            grad += scale * penalised
+        return loss
+
+    def _batch_targets(self, batch, targets):
+        """Targets of the batch rows and the per-row loss weights."""
+        rows = batch.rows
+        weight = np.full(len(rows), 1.0 / len(rows), dtype=self.network_.dtype)
+        return targets[rows], weight
+
+    def _record_validation(self, data, targets, val_index):
+        if val_index is None:
+            return None
+        outputs = self._forward_all(data, val_index)
+        target, weight = self._batch_targets(_AllRows(val_index), targets)
+        loss, _ = LOSS_FUNCTIONS[self._loss](
+            outputs.reshape(-1, self.network_.n_outputs).copy(), target, weight
+        )
+        score = self._validation_score(outputs, target)
+        self.validation_loss_curve_.append(loss)
+        self.validation_scores_.append(score)
+        return score
+
+    def _print_epoch(self, loss, score, seconds):
+        if not self.verbose:
+            return
+        line = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
+        if score is not None:
+            line += f", validation score = {score:.6f}"
+        print(f"{line} ({seconds:.2f}s)")
+
+    # ------------------------------------------------------------ predicting
+    def _forward_all(self, data, index=None):
+        """Outputs for the rows ``index`` of ``data`` in order, in chunks of
+        length-sorted sequences so memory stays bounded.
+
+        Predictions run in float64 (from float32 weights, if so trained) so a
+        sequence's output does not depend on which others share its batch.
+        """
+        network = self.network_.astype(np.float64)
+        index = np.arange(len(data)) if index is None else np.asarray(index)
+        order = index[np.argsort(-data.lengths[index], kind="stable")]
+        position = np.empty(len(data), dtype=np.intp)
+        position[order] = np.arange(len(order))
+        pieces = []
+        for start in range(0, len(order), PREDICT_CHUNK):
+            batch = data.batch(order[start : start + PREDICT_CHUNK], network.dtype)
+            out, _ = network.forward(batch)
+            pieces.append(batch.unsort(out))
+        outputs = np.concatenate(pieces)
+        return outputs[position[index]]
+
+    def _predict_outputs(self, X):
+        check_is_fitted(self)
+        data = check_sequences(self, X, reset=False)
+        return self._forward_all(data)
+
+
+    @property
+    def coefs_(self):
+        """Named weight arrays (views of the flat parameter vector)."""
+        check_is_fitted(self)
+        return self.network_.params
+
+
+class _AllRows:
+    """Stand-in batch whose rows are given directly (validation scoring)."""
+
+    def __init__(self, rows):
+        self.rows = rows

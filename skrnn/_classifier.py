@@ -1,0 +1,297 @@
+"""RNNClassifier: one label per sequence (many-to-one)."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._base import BaseRNN
+
+
+class RNNClassifier(ClassifierMixin, BaseRNN):
+    """Recurrent neural network classifier: one label per sequence.
+
+    The sequence is read step by step by a recurrent layer; the hidden state
+    after its last real step goes through a softmax output layer. Trained by
+    back-propagation through time with cross-entropy loss, like
+    :class:`~sklearn.neural_network.MLPClassifier` in every other respect.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Number of units in each recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Also read every sequence backwards and join both summaries.
+    cell : {'rnn'}, default='rnn'
+        Recurrent cell; 'rnn' is the tanh (Elman) cell.
+    solver : {'adam', 'sgd', 'adagrad'}, default='adam'
+        Optimizer for the weights.
+    learning_rate_init : float, default=0.001
+        Step size.
+    momentum : float, default=0.9
+        Momentum for 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd' and momentum > 0.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and its (and Adagrad's) numerical guard.
+    alpha : float, default=0.0001
+        L2 penalty on the weights (not the biases), scaled as in MLP.
+    batch_size : int or 'auto', default=32
+        Sequences per mini-batch; 'auto' is ``min(200, n_sequences)`` as in
+        MLP.
+        Mini-batches group sequences of similar length.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the sequences every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialisation, shuffling and the validation split.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) per epoch.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the sequences, stop when their
+        accuracy stops improving and keep the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training sequences held out for early stopping.
+    warm_start : bool, default=False
+        Reuse the weights of the previous ``fit`` as the starting point.
+    verbose : bool, default=False
+        Print one line per epoch.
+    clip_value : float or None, default=None
+        Clip every gradient entry to ``[-clip_value, clip_value]``.
+    clip_norm : float or None, default=None
+        Rescale the gradient to at most this global L2 norm.
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of the weights and of the computation.
+    input_type : {'auto', 'dense', 'tokens'}, default='auto'
+        How to read X: 'auto' takes integer arrays as token ids and everything
+        else as real-valued features.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    input_type_ : {'dense', 'tokens'}
+        How X was read in ``fit``.
+    n_features_in_ : int
+        Sequence length T for a 2-D float array X, else features (or ids) per
+        step.
+    n_tokens_ : int
+        For token input: largest id seen in ``fit`` plus one. Larger ids at
+        predict time are treated as unknown (id 1).
+    loss_ : float
+        Training loss of the last epoch.
+    best_loss_ : float or None
+        Lowest training loss (None with early stopping).
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float or None
+        Held-out accuracy per epoch with early stopping.
+    validation_loss_curve_ : list of float or None
+        Held-out loss per epoch with early stopping.
+    best_validation_score_ : float or None
+        Best held-out accuracy with early stopping.
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training sequences seen.
+    coefs_ : dict of str to ndarray
+        Named weights: ``W_ih.{layer}.{direction}``, ``W_hh...``, ``b_ih...``,
+        ``W_out``, ``b_out``.
+
+    See Also
+    --------
+    RNNRegressor : Many-to-one regression.
+    SequenceVectorizer : Text to token ids.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 8, 2))          # 100 sequences, 8 steps
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(hidden_size=16, max_iter=60, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([1, 1, 0])
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 2)
+    """
+
+    _parameter_constraints: dict = {**BaseRNN._parameter_constraints}
+
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        solver="adam",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size=32,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=None,
+        dtype="float32",
+        input_type="auto",
+    ):
+        super().__init__(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            cell=cell,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            input_type=input_type,
+        )
+
+    def _encode_targets(self, y, data, reset, classes=None):
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if len(y) != len(data):
+            raise ValueError(
+                f"X holds {len(data)} sequences but y holds {len(y)} labels; give "
+                f"one label per sequence. Got {len(y)} labels instead."
+            )
+        if reset:
+            self._label_encoder = LabelEncoder().fit(
+                y if classes is None else np.asarray(classes)
+            )
+            self.classes_ = self._label_encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "RNNClassifier needs at least 2 classes in y, but only one "
+                    f"class is present ({self.classes_[0]!r}). Got 1 class instead."
+                )
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels not seen in the first fit: {unseen.tolist()}. "
+                f"Known classes are {self.classes_.tolist()}. Got unseen labels "
+                "instead."
+            )
+        return self._label_encoder.transform(y), len(self.classes_)
+
+    def _stratify(self, targets):
+        return targets
+
+    def _validation_score(self, outputs, targets):
+        return float(np.mean(outputs.argmax(axis=1) == targets))
+
+    def partial_fit(self, X, y, classes=None):
+        """Update the model with one epoch over X and y.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences, as for :meth:`fit`.
+        y : array-like of shape (n_sequences,)
+            Labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes y may hold; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "network_"):
+            self._validate_params()
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit. Got "
+                    "None instead."
+                )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Probability of each class for every sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_sequences, n_classes)
+            Class probabilities, columns ordered as ``classes_``.
+        """
+        return self._predict_outputs(X).astype(np.float64)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_sequences, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class of every sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_sequences,)
+            Predicted labels.
+        """
+        proba = self._predict_outputs(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags

@@ -1,0 +1,321 @@
+"""Layers stacked and bidirectional, the heads, and the losses.
+
+:class:`RecurrentNetwork` owns every weight in one flat vector (``coef``) and
+hands out named views of it (``params``), so optimizers, clipping and L2 work
+on one array and pickles hold nothing but that vector and its layout.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._cells import CELLS
+from ._sequences import DENSE
+
+
+def softmax(z):
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def identity(z):
+    return z
+
+
+OUTPUT_ACTIVATIONS = {"softmax": softmax, "identity": identity}
+
+
+def log_loss(prob, target, weight):
+    """Cross-entropy of integer targets; returns loss and d(loss)/d(logits).
+
+    ``weight`` (one per row) carries the mean over samples and zeroes padded
+    steps; ``prob`` is overwritten with the gradient.
+    """
+    rows = np.arange(len(target))
+    picked = prob[rows, target]
+    loss = -np.dot(weight, np.log(np.maximum(picked, np.finfo(prob.dtype).tiny)))
+    prob[rows, target] -= 1.0
+    prob *= weight[:, None]
+    return float(loss), prob
+
+
+def squared_loss(pred, target, weight):
+    """Half squared error summed over outputs; ``pred`` becomes the gradient."""
+    pred -= target
+    loss = 0.5 * np.dot(weight, np.einsum("ij,ij->i", pred, pred))
+    pred *= weight[:, None]
+    return float(loss), pred
+
+
+LOSS_FUNCTIONS = {"log_loss": log_loss, "squared_error": squared_loss}
+
+
+def reversal_index(lengths, n_steps):
+    """``(T, B)`` time index that reverses each sequence within its length.
+
+    Padded steps map to themselves; the map is its own inverse.
+    """
+    steps = np.arange(n_steps)[:, None]
+    return np.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)
+
+
+class RecurrentNetwork:
+    """Recurrent layers, a head and an output layer over one flat weight vector.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Features per step (dense) or vocabulary size (token ids).
+    n_outputs : int
+        Output units (classes for softmax, targets for identity).
+    input_kind : {'dense', 'tokens'}
+    hidden_size, num_layers, bidirectional, cell : as the estimators'.
+    head : {'last', 'every'}
+        Predict from the last real state of each sequence or from every step.
+    output_activation : {'softmax', 'identity'}
+    dtype : numpy dtype
+    """
+
+    def __init__(
+        self,
+        n_inputs,
+        n_outputs,
+        *,
+        input_kind,
+        hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        head="last",
+        output_activation="softmax",
+        dtype=np.float32,
+    ):
+        self.n_inputs = n_inputs
+        self.n_outputs = n_outputs
+        self.input_kind = input_kind
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.n_directions = 2 if bidirectional else 1
+        self.cell = cell
+        self.head = head
+        self.output_activation = output_activation
+        self.dtype = np.dtype(dtype)
+        self.coef = np.zeros(self._n_params(), dtype=self.dtype)
+        self.params = self._views(self.coef)
+
+    # ----------------------------------------------------------------- layout
+    def _shapes(self):
+        """(name, shape, is_weight) for every parameter, in storage order."""
+        H, G = self.hidden_size, CELLS[self.cell].n_gates
+        shapes = []
+        n_in = self.n_inputs
+        for layer in range(self.num_layers):
+            for direction in range(self.n_directions):
+                key = f"{layer}.{direction}"
+                shapes.append((f"W_ih.{key}", (n_in, G * H), True))
+                shapes.append((f"W_hh.{key}", (H, G * H), True))
+                shapes.append((f"b_ih.{key}", (G * H,), False))
+                if CELLS[self.cell].has_hidden_bias:
+                    shapes.append((f"b_hh.{key}", (G * H,), False))
+            n_in = H * self.n_directions
+        shapes.append(("W_out", (n_in, self.n_outputs), True))
+        shapes.append(("b_out", (self.n_outputs,), False))
+        return shapes
+
+    def _n_params(self):
+        return sum(int(np.prod(shape)) for _, shape, _ in self._shapes())
+
+    def _views(self, flat):
+        views, start = {}, 0
+        for name, shape, _ in self._shapes():
+            size = int(np.prod(shape))
+            views[name] = flat[start : start + size].reshape(shape)
+            start += size
+        return views
+
+    def weight_mask(self):
+        """1 for weights (penalised by L2), 0 for biases, as a flat vector."""
+        mask = np.zeros_like(self.coef)
+        for name, view in self._views(mask).items():
+            if name.startswith("W"):
+                view[...] = 1.0
+        return mask
+
+    def new_grad(self):
+        """A zeroed flat gradient vector and its named views."""
+        flat = np.zeros_like(self.coef)
+        return flat, self._views(flat)
+
+    def astype(self, dtype):
+        """A copy of the network whose weights (and computation) are ``dtype``."""
+        if np.dtype(dtype) == self.dtype:
+            return self
+        other = object.__new__(type(self))
+        other.__setstate__({**self.__getstate__(), "coef": self.coef.astype(dtype),
+                            "dtype": np.dtype(dtype)})
+        return other
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["params"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.params = self._views(self.coef)
+
+    # ----------------------------------------------------------- initialising
+    def initialize(self, rng):
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) recurrent weights as PyTorch,
+        Glorot-uniform output layer as MLPClassifier, zero biases."""
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        for name, view in self.params.items():
+            if name.startswith("W_out"):
+                fan_in, fan_out = view.shape
+                limit = np.sqrt(6.0 / (fan_in + fan_out))
+                view[...] = rng.uniform(-limit, limit, view.shape)
+            elif name.startswith("W"):
+                view[...] = rng.uniform(-bound, bound, view.shape)
+            else:
+                view[...] = 0.0
+        if self.input_kind != DENSE:
+            for layer_key in self._directions(0):
+                self.params[f"W_ih.{layer_key}"][0] = 0.0  # padding / missing id
+
+    def _directions(self, layer):
+        return [f"{layer}.{d}" for d in range(self.n_directions)]
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, batch, initial_state=None):
+        """Run the network on a :class:`~skrnn._sequences.Batch`.
+
+        Returns the output activations, ``(B, n_outputs)`` for the last-step
+        head or ``(T, B, n_outputs)`` for the every-step head, in batch order,
+        and a cache for :meth:`backward`.
+        """
+        cell = CELLS[self.cell]()
+        lengths, batch_sizes = batch.lengths, batch.batch_sizes
+        n_steps, n_seq = batch.n_steps, batch.n_sequences
+        rev = reversal_index(lengths, n_steps) if self.n_directions == 2 else None
+        cols = np.arange(n_seq)[None, :]
+        layer_input = batch.inputs
+        layers = []
+        for layer in range(self.num_layers):
+            traces = []
+            for d, key in enumerate(self._directions(layer)):
+                inp = layer_input if d == 0 else layer_input[rev, cols]
+                trace = cell.allocate(n_steps, n_seq, self.hidden_size, self.dtype)
+                self._project(inp, key, trace.proj, tokens=layer == 0)
+                h0 = 0.0 if initial_state is None else initial_state[layer, d]
+                p = self.params
+                cell.forward(trace, p[f"W_hh.{key}"], p.get(f"b_hh.{key}"), batch_sizes, h0)
+                traces.append((inp, trace))
+            layers.append(traces)
+            layer_input = self._layer_output(traces, rev, cols)
+        if self.head == "last":
+            features = self._summary(layers[-1], lengths)  # (B, H * D)
+        else:
+            features = layer_input.reshape(n_steps * n_seq, -1)  # (T * B, H * D)
+        out = features @ self.params["W_out"]
+        out += self.params["b_out"]
+        OUTPUT_ACTIVATIONS[self.output_activation](out)
+        cache = (cell, batch, layers, features, rev, cols)
+        if self.head == "every":
+            out = out.reshape(n_steps, n_seq, -1)
+        return out, cache
+
+    def _project(self, inp, key, out, tokens):
+        """``out = inp @ W_ih + b_ih`` for all steps (a row lookup for ids)."""
+        W, b = self.params[f"W_ih.{key}"], self.params[f"b_ih.{key}"]
+        if tokens and self.input_kind != DENSE:
+            np.take(W, inp[..., 0], axis=0, out=out)
+            for slot in range(1, inp.shape[-1]):
+                out += W[inp[..., slot]]
+        else:
+            np.matmul(inp.reshape(-1, inp.shape[-1]), W, out=out.reshape(-1, W.shape[1]))
+        out += b
+
+    def _layer_output(self, traces, rev, cols):
+        forward_states = traces[0][1].states[1:]  # (T, B, H)
+        if len(traces) == 1:
+            return forward_states
+        backward_states = traces[1][1].states[1:][rev, cols]
+        return np.concatenate([forward_states, backward_states], axis=-1)
+
+    def _summary(self, traces, lengths):
+        rows = np.arange(len(lengths))
+        parts = [trace.states[lengths, rows] for _, trace in traces]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    def final_states(self, cache):
+        """Hidden states after each sequence's last real step, ``(L, D, B, H)``."""
+        _, batch, layers, *_ = cache
+        rows = np.arange(batch.n_sequences)
+        return np.stack(
+            [[t.states[batch.lengths, rows] for _, t in traces] for traces in layers]
+        )
+
+    # --------------------------------------------------------------- backward
+    def backward(self, d_out, cache, grads):
+        """Back-propagate ``d_out`` (gradient w.r.t. the output pre-activation,
+        shaped like the forward output) and write every gradient into the
+        named views ``grads``."""
+        cell, batch, layers, features, rev, cols = cache
+        n_steps, n_seq, H = batch.n_steps, batch.n_sequences, self.hidden_size
+        d_out = d_out.reshape(-1, self.n_outputs)
+        grads["W_out"][...] = features.T @ d_out
+        grads["b_out"][...] = d_out.sum(axis=0)
+        d_features = d_out @ self.params["W_out"].T
+        d_layer_output = None
+        if self.head == "every":
+            d_layer_output = d_features.reshape(n_steps, n_seq, -1)
+        for layer in range(self.num_layers - 1, -1, -1):
+            d_input = None
+            for d, key in enumerate(self._directions(layer)):
+                inp, trace = layers[layer][d]
+                d_states = np.zeros_like(trace.states)  # (T + 1, B, H)
+                if d_layer_output is not None:
+                    part = d_layer_output[..., d * H : (d + 1) * H]
+                    d_states[1:] = part if d == 0 else part[rev, cols]
+                if layer == self.num_layers - 1 and self.head == "last":
+                    d_states[batch.lengths, np.arange(n_seq)] += d_features[
+                        :, d * H : (d + 1) * H
+                    ]
+                p = self.params
+                d_proj, dW_hh, db_hh, _ = cell.backward(
+                    trace, d_states, p[f"W_hh.{key}"], p.get(f"b_hh.{key}"),
+                    batch.batch_sizes,
+                )
+                grads[f"W_hh.{key}"][...] = dW_hh
+                if db_hh is not None:
+                    grads[f"b_hh.{key}"][...] = db_hh
+                d_inp = self._project_backward(inp, key, d_proj, grads, tokens=layer == 0)
+                if d_inp is not None:
+                    d_inp = d_inp if d == 0 else d_inp[rev, cols]
+                    d_input = d_inp if d_input is None else d_input + d_inp
+            d_layer_output = d_input
+
+    def _project_backward(self, inp, key, d_proj, grads, tokens):
+        """Input weight and bias gradients; returns d(loss)/d(inp) if needed."""
+        W = self.params[f"W_ih.{key}"]
+        d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
+        grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
+        if tokens and self.input_kind != DENSE:
+            ids = inp.reshape(-1, inp.shape[-1])
+            n_rows = len(ids)
+            scatter = sp.csr_matrix(
+                (
+                    np.ones(ids.size, dtype=self.dtype),
+                    (ids.T.ravel(), np.tile(np.arange(n_rows), ids.shape[1])),
+                ),
+                shape=(W.shape[0], n_rows),
+            )
+            grads[f"W_ih.{key}"][...] = scatter @ d2
+            grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
+            return None
+        x2 = inp.reshape(-1, inp.shape[-1])
+        grads[f"W_ih.{key}"][...] = x2.T @ d2
+        if tokens:
+            return None
+        return (d2 @ W.T).reshape(inp.shape)

@@ -1,0 +1,102 @@
+"""Stochastic optimizers and gradient clipping on one flat parameter vector.
+
+Each optimizer updates ``params`` in place from ``grads`` (both flat ndarrays),
+so one update is a handful of vectorised numpy calls whatever the network.
+"""
+
+import numpy as np
+
+
+class SGDOptimizer:
+    """SGD with optional momentum and Nesterov momentum.
+
+    ``v <- momentum * v - lr * g``; then ``p <- p + v`` (classical) or
+    ``p <- p + momentum * v - lr * g`` (Nesterov, as sklearn's MLP).
+    """
+
+    def __init__(self, params, learning_rate_init=0.1, momentum=0.9, nesterov=True):
+        self.learning_rate = learning_rate_init
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocity = np.zeros_like(params) if momentum else None
+
+    def update_params(self, params, grads):
+        lr = self.learning_rate
+        if self.velocity is None:
+            params -= lr * grads
+            return
+        v = self.velocity
+        v *= self.momentum
+        v -= lr * grads
+        if self.nesterov:
+            params += self.momentum * v - lr * grads
+        else:
+            params += v
+
+
+class AdagradOptimizer:
+    """Adagrad (Duchi et al., 2011), as in min-char-rnn:
+    ``c <- c + g**2``; ``p <- p - lr * g / sqrt(c + eps)``."""
+
+    def __init__(self, params, learning_rate_init=0.01, epsilon=1e-8):
+        self.learning_rate = learning_rate_init
+        self.epsilon = epsilon
+        self.cache = np.zeros_like(params)
+        self._step = np.empty_like(params)
+
+    def update_params(self, params, grads):
+        self.cache += grads * grads
+        step = self._step
+        np.add(self.cache, self.epsilon, out=step)
+        np.sqrt(step, out=step)
+        np.divide(grads, step, out=step)
+        step *= self.learning_rate
+        params -= step
+
+
+class AdamOptimizer:
+    """Adam (Kingma & Ba, 2015, Algorithm 1) with bias correction folded into
+    the step size."""
+
+    def __init__(
+        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.m = np.zeros_like(params)
+        self.v = np.zeros_like(params)
+        self._step = np.empty_like(params)
+
+    def update_params(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.m *= b1
+        self.m += (1.0 - b1) * grads
+        self.v *= b2
+        step = self._step
+        np.multiply(grads, grads, out=step)
+        step *= 1.0 - b2
+        self.v += step
+        lr = self.learning_rate_init * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        np.sqrt(self.v, out=step)
+        step += self.epsilon
+        np.divide(self.m, step, out=step)
+        step *= lr
+        params -= step
+
+
+OPTIMIZERS = {"sgd": SGDOptimizer, "adagrad": AdagradOptimizer, "adam": AdamOptimizer}
+
+
+def clip_gradients(grads, clip_value=None, clip_norm=None):
+    """Clip in place: element-wise to ``[-clip_value, clip_value]``, then the
+    global L2 norm to at most ``clip_norm``."""
+    if clip_value is not None:
+        np.clip(grads, -clip_value, clip_value, out=grads)
+    if clip_norm is not None:
+        norm = np.sqrt(np.dot(grads, grads))
+        if norm > clip_norm:
+            grads *= clip_norm / norm

@@ -1,0 +1,246 @@
+"""RNNRegressor: one real value (or vector) per sequence (many-to-one)."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_array
+
+from ._base import BaseRNN
+
+
+class RNNRegressor(RegressorMixin, BaseRNN):
+    """Recurrent neural network regressor: one target (or vector) per sequence.
+
+    The hidden state after the last real step of each sequence goes through a
+    linear output layer; trained with half squared error, like
+    :class:`~sklearn.neural_network.MLPRegressor`.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Number of units in each recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Also read every sequence backwards and join both summaries.
+    cell : {'rnn'}, default='rnn'
+        Recurrent cell; 'rnn' is the tanh (Elman) cell.
+    solver : {'adam', 'sgd', 'adagrad'}, default='adam'
+        Optimizer for the weights.
+    learning_rate_init : float, default=0.001
+        Step size.
+    momentum : float, default=0.9
+        Momentum for 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd' and momentum > 0.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and its (and Adagrad's) numerical guard.
+    alpha : float, default=0.0001
+        L2 penalty on the weights (not the biases), scaled as in MLP.
+    batch_size : int or 'auto', default=32
+        Sequences per mini-batch; 'auto' is ``min(200, n_sequences)`` as in
+        MLP.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the sequences every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialisation, shuffling and the validation split.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) per epoch.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the sequences, stop when their R^2
+        stops improving and keep the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training sequences held out for early stopping.
+    warm_start : bool, default=False
+        Reuse the weights of the previous ``fit`` as the starting point.
+    verbose : bool, default=False
+        Print one line per epoch.
+    clip_value : float or None, default=None
+        Clip every gradient entry to ``[-clip_value, clip_value]``.
+    clip_norm : float or None, default=None
+        Rescale the gradient to at most this global L2 norm.
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of the weights and of the computation.
+    input_type : {'auto', 'dense', 'tokens'}, default='auto'
+        How to read X: 'auto' takes integer arrays as token ids and everything
+        else as real-valued features.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    input_type_ : {'dense', 'tokens'}
+        How X was read in ``fit``.
+    n_features_in_ : int
+        Sequence length T for a 2-D float array X, else features (or ids) per
+        step.
+    n_tokens_ : int
+        For token input: largest id seen in ``fit`` plus one.
+    loss_ : float
+        Training loss of the last epoch.
+    best_loss_ : float or None
+        Lowest training loss (None with early stopping).
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float or None
+        Held-out R^2 per epoch with early stopping.
+    validation_loss_curve_ : list of float or None
+        Held-out loss per epoch with early stopping.
+    best_validation_score_ : float or None
+        Best held-out R^2 with early stopping.
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training sequences seen.
+    coefs_ : dict of str to ndarray
+        Named weights.
+
+    See Also
+    --------
+    RNNClassifier : Many-to-one classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = [rng.normal(size=n) for n in rng.randint(3, 12, size=200)]  # ragged
+    >>> y = np.array([seq.mean() for seq in X])
+    >>> reg = RNNRegressor(hidden_size=16, learning_rate_init=0.01, max_iter=100,
+    ...                    random_state=0).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {**BaseRNN._parameter_constraints}
+    _output_activation = "identity"
+    _loss = "squared_error"
+
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        solver="adam",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size=32,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=None,
+        dtype="float32",
+        input_type="auto",
+    ):
+        super().__init__(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            cell=cell,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            input_type=input_type,
+        )
+
+    def _encode_targets(self, y, data, reset, classes=None):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim > 2:
+            raise ValueError(
+                f"y must be 1-D or 2-D (n_sequences[, n_targets]). Got an array of "
+                f"shape {y.shape} instead."
+            )
+        if len(y) != len(data):
+            raise ValueError(
+                f"X holds {len(data)} sequences but y holds {len(y)} targets; give "
+                f"one target per sequence. Got {len(y)} targets instead."
+            )
+        self._y_ndim = y.ndim if reset else self._y_ndim
+        y2 = y.reshape(len(y), -1)
+        if reset:
+            self.n_outputs_ = y2.shape[1]
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} targets per sequence but the model was fitted "
+                f"with {self.n_outputs_}. Got {y2.shape[1]} instead."
+            )
+        return y2.astype(np.dtype(self.dtype)), self.n_outputs_
+
+    def _validation_score(self, outputs, targets):
+        return float(r2_score(targets, outputs))
+
+    def partial_fit(self, X, y):
+        """Update the model with one epoch over X and y.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences, as for :meth:`fit`.
+        y : array-like of shape (n_sequences,) or (n_sequences, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "network_"):
+            self._validate_params()
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predicted target(s) of every sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_sequences,) or (n_sequences, n_targets)
+            Predictions, 1-D when y was 1-D in ``fit``.
+        """
+        out = self._predict_outputs(X).astype(np.float64)
+        return out.ravel() if self._y_ndim == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,443 @@
+"""Every X layout of the public API, validated once and turned into batches.
+
+All X (and per-step y) handling lives here so that every estimator accepts the
+same layouts and reports bad input with the same messages.
+
+Layouts (DESIGN section 2):
+
+* 2-D float array ``(n, T)``: n univariate sequences of fixed length T;
+* 3-D float array ``(n, T, d)``: n sequences of T steps with d features;
+* list of ``(T_i,)`` / ``(T_i, d)`` float sequences: ragged;
+* 2-D int array ``(n, T)`` or list of int sequences: token ids, 0 = padding;
+* 3-D int array ``(n, T, k)`` or list of ``(T_i, k)`` ids: k ids per step whose
+  input rows are summed.
+
+Internally sequences are stored batch-first and padded to the longest one; a
+:class:`Batch` is the time-major view of some of them, sorted by decreasing
+length so that the rows still running at step ``t`` are always a prefix.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array, validate_data
+
+DENSE = "dense"
+TOKENS = "tokens"
+PAD_ID = 0
+UNKNOWN_ID = 1
+
+
+class SequenceData:
+    """Validated sequences, padded and batch-first.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, T, d) float, or (n, T, k) intp
+        Padded sequences; padding is zero.
+    lengths : ndarray of shape (n,)
+        Real length of every sequence.
+    kind : {'dense', 'tokens'}
+    """
+
+    def __init__(self, values, lengths, kind):
+        self.values = values
+        self.lengths = lengths
+        self.kind = kind
+
+    def __len__(self):
+        return self.values.shape[0]
+
+    @property
+    def n_features(self):
+        return self.values.shape[2]
+
+    def batch(self, index=None, dtype=np.float64):
+        """Time-major :class:`Batch` of the rows ``index`` (all rows if None)."""
+        if index is None:
+            index = np.arange(len(self))
+        index = np.asarray(index)
+        order = np.argsort(-self.lengths[index], kind="stable")
+        rows = index[order]
+        lengths = self.lengths[rows]
+        n_steps = int(lengths[0]) if len(rows) else 0
+        values = self.values[rows, :n_steps].swapaxes(0, 1)  # (T, B, d|k)
+        if self.kind == DENSE:
+            inputs = np.ascontiguousarray(values, dtype=dtype)
+        else:
+            inputs = np.ascontiguousarray(values)
+        return Batch(inputs, lengths, order, rows, self.kind)
+
+
+class Batch:
+    """Time-major padded inputs of sequences sorted by decreasing length.
+
+    Attributes
+    ----------
+    inputs : ndarray of shape (T, B, d) float or (T, B, k) intp
+    lengths : ndarray of shape (B,)
+    order : ndarray of shape (B,)
+        ``order[i]`` is the position, in the requested rows, of batch row ``i``.
+    rows : ndarray of shape (B,)
+        Index of every batch row in the :class:`SequenceData` it came from.
+    batch_sizes : ndarray of shape (T,)
+        Number of sequences still running at each step.
+    """
+
+    def __init__(self, inputs, lengths, order, rows, kind):
+        self.inputs = inputs
+        self.lengths = lengths
+        self.order = order
+        self.rows = rows
+        self.kind = kind
+        n_steps = inputs.shape[0]
+        self.batch_sizes = (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1)
+
+    @property
+    def n_steps(self):
+        return self.inputs.shape[0]
+
+    @property
+    def n_sequences(self):
+        return self.inputs.shape[1]
+
+    def step_mask(self):
+        """Boolean ``(T, B)`` mask of the real (non-padded) steps."""
+        return np.arange(self.n_steps)[:, None] < self.lengths[None, :]
+
+    def unsort(self, rows):
+        """Put per-sequence results back in the order the rows were requested."""
+        out = np.empty_like(rows)
+        out[self.order] = rows
+        return out
+
+
+def _looks_like_text(X):
+    if isinstance(X, (str, bytes)):
+        return True
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and isinstance(X[0], (str, bytes))
+    return isinstance(X, np.ndarray) and X.dtype.kind in "USO" and X.ndim == 1
+
+
+def _text_error(X):
+    what = "a string" if isinstance(X, (str, bytes)) else "a collection of strings"
+    return TypeError(
+        f"X is {what}, but RNN estimators take numeric sequences or token ids. "
+        "Turn text into token ids with skrnn.SequenceVectorizer, for example "
+        "make_pipeline(SequenceVectorizer(), RNNClassifier()). "
+        f"Got {type(X).__name__} instead."
+    )
+
+
+def _decide_kind(dtype_kind, input_type):
+    if input_type == TOKENS:
+        return TOKENS
+    if input_type == DENSE:
+        return DENSE
+    return TOKENS if dtype_kind in "iu" else DENSE
+
+
+def _check_token_values(ids, where):
+    if ids.size and ids.min() < 0:
+        bad = np.argwhere(ids < 0)[0]
+        raise ValueError(
+            f"Token ids must be >= 0 (0 is padding, 1 is unknown), but {where} has "
+            f"id {ids[tuple(bad)]} at position {tuple(int(i) for i in bad)}. If X "
+            "holds numeric values rather than token ids, pass input_type='dense'. "
+            "Got a negative id instead."
+        )
+
+
+def _as_token_array(arr, input_type, where):
+    """Integer ids from an array that is declared or detected as tokens."""
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(
+                f"input_type='tokens' needs whole-number ids, but {where} holds "
+                "non-integer values. Use input_type='dense' for real-valued "
+                "sequences. Got non-integer values instead."
+            )
+    elif arr.dtype.kind not in "iub":
+        raise TypeError(
+            f"Token ids must be integers; {where} has dtype {arr.dtype}. "
+            f"Got dtype {arr.dtype} instead."
+        )
+    ids = arr.astype(np.intp, copy=False)
+    _check_token_values(ids, where)
+    return ids
+
+
+def _compact_tokens(ids):
+    """Move padding ids to the end of each row; return ids and lengths.
+
+    A step is padding when all its ids are 0, so pre-padded and post-padded
+    rows give the same sequence (and hence the same output).
+    """
+    real = ids.any(axis=2)  # (n, T)
+    lengths = real.sum(axis=1)
+    if not np.array_equal(real, np.arange(ids.shape[1])[None, :] < lengths[:, None]):
+        order = np.argsort(~real, axis=1, kind="stable")
+        ids = np.take_along_axis(ids, order[:, :, None], axis=1)
+    return ids, lengths
+
+
+def _from_list(X, input_type):
+    """Ragged list of sequences -> padded batch-first values and lengths."""
+    if len(X) == 0:
+        raise ValueError(
+            "X is an empty list; at least one sequence is required. Got 0 "
+            "sequences instead."
+        )
+    seqs = []
+    kind = None
+    for i, seq in enumerate(X):
+        if _looks_like_text(seq):
+            raise _text_error(X)
+        if sp.issparse(seq):
+            raise TypeError(
+                f"Sequence {i} is a sparse matrix; sparse input is not supported. "
+                "Convert it with .toarray(). Got a sparse matrix instead."
+            )
+        try:
+            arr = np.asarray(seq)
+        except ValueError as exc:
+            raise ValueError(
+                f"Sequence {i} is not a rectangular array of steps x features: "
+                f"{exc}. Got a ragged sequence instead."
+            ) from None
+        if arr.dtype.kind == "O":
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"Sequence {i} holds non-numeric items; sequences must be "
+                    "numbers or token ids. Got object items instead."
+                ) from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Sequence {i} has dtype {arr.dtype}; sequences must be numbers or "
+                f"token ids. Got dtype {arr.dtype} instead."
+            )
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Sequence {i} must be 1-D (steps) or 2-D (steps, features). Got "
+                f"an array of shape {arr.shape} instead."
+            )
+        if arr.shape[0] == 0:
+            raise ValueError(
+                f"Sequence {i} is empty; every sequence needs at least one step. "
+                "Drop it or give it a padding step. Got length 0 instead."
+            )
+        seq_kind = _decide_kind(arr.dtype.kind, input_type)
+        if kind is None:
+            kind = seq_kind
+        elif seq_kind != kind and input_type == "auto":
+            raise ValueError(
+                f"Sequence {i} holds {'integers' if seq_kind == TOKENS else 'floats'}"
+                f" but sequence 0 holds {'integers' if kind == TOKENS else 'floats'}"
+                "; all sequences must be of one kind (set input_type to force one)."
+                f" Got mixed kinds instead."
+            )
+        if seqs and arr.shape[1] != seqs[0].shape[1]:
+            raise ValueError(
+                f"Sequence {i} has {arr.shape[1]} features per step but sequence 0 "
+                f"has {seqs[0].shape[1]}; all sequences need the same number of "
+                f"features. Got {arr.shape[1]} instead."
+            )
+        seqs.append(arr)
+    lengths = np.array([len(s) for s in seqs], dtype=np.intp)
+    n_feat = seqs[0].shape[1]
+    if kind == TOKENS:
+        values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.intp)
+        for i, arr in enumerate(seqs):
+            values[i, : len(arr)] = _as_token_array(arr, input_type, f"sequence {i}")
+        return values, lengths, kind
+    values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.float64)
+    for i, arr in enumerate(seqs):
+        values[i, : len(arr)] = arr
+    if not np.all(np.isfinite(values)):
+        i = int(np.flatnonzero(~np.isfinite(values).all(axis=(1, 2)))[0])
+        raise ValueError(
+            f"Input X contains NaN or infinity (first in sequence {i}). Remove or "
+            "impute those values first. Got non-finite values instead."
+        )
+    return values, lengths, kind
+
+
+def _from_array(estimator, X, input_type, fixed_width):
+    """Array input -> padded batch-first values, lengths, kind and layout.
+
+    ``fixed_width`` routes 2-D float arrays through ``validate_data``, which
+    learns (or checks) ``n_features_in_`` as the sequence length, as every
+    sklearn estimator does for a 2-D array.
+    """
+    arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
+    kind = _decide_kind(arr.dtype.kind, input_type)
+    if arr.ndim == 1:
+        raise ValueError(
+            "Expected a 2-D array (n_sequences, n_steps) or a 3-D array "
+            "(n_sequences, n_steps, n_features), got a 1-D array instead. "
+            "Reshape your data either using array.reshape(-1, 1) if each sample "
+            "is a single step or array.reshape(1, -1) if it is one sequence."
+        )
+    if kind == DENSE and arr.ndim == 2 and fixed_width:
+        values = validate_data(estimator, X, reset=fixed_width == "reset",
+                               dtype=[np.float64, np.float32])
+        return values[:, :, None], np.full(len(values), values.shape[1]), kind, "array2d"
+    values = check_array(X, dtype=None, allow_nd=True)
+    if values.ndim > 3:
+        raise ValueError(
+            "X must be 2-D or 3-D (n_sequences, n_steps[, n_features]). Got an "
+            f"array of shape {values.shape} instead."
+        )
+    layout = "array2d" if values.ndim == 2 else "array3d"
+    if values.ndim == 2:
+        values = values[:, :, None]
+    if kind == TOKENS:
+        ids, lengths = _compact_tokens(_as_token_array(values, input_type, "X"))
+        return ids, lengths, kind, layout
+    values = check_array(
+        values.reshape(len(values), -1), dtype=[np.float64, np.float32]
+    ).reshape(values.shape)
+    return values, np.full(len(values), values.shape[1]), kind, layout
+
+
+def _is_nested_scalar_table(X):
+    """True for ``X.tolist()`` of a 2-D array: lists of scalars, all one length.
+
+    sklearn treats such a list exactly as the array it came from, so it is a
+    fixed-width table here too; ragged data is any other list.
+    """
+    if not X or not all(isinstance(row, (list, tuple)) for row in X):
+        return False
+    width = len(X[0])
+    return all(
+        len(row) == width and all(isinstance(v, (int, float, np.number)) for v in row)
+        for row in X
+    )
+
+
+def check_sequences(estimator, X, *, reset, input_type="auto"):
+    """Validate X in any layout and return :class:`SequenceData`.
+
+    With ``reset=True`` the estimator learns ``input_type_``,
+    ``n_features_in_`` (the fixed length T for a 2-D float array, features or
+    ids per step otherwise), ``n_tokens_`` for token ids (largest id + 1) and
+    the private ``_step_features``/``_fixed_width``. With ``reset=False`` the
+    input must agree with what was learnt.
+    """
+    if _looks_like_text(X):
+        raise _text_error(X)
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: sequences are dense arrays or lists. "
+            "Convert with X.toarray(). Got a sparse matrix instead."
+        )
+    if not reset:
+        input_type = estimator.input_type_
+    if isinstance(X, (list, tuple)) and not _is_nested_scalar_table(X):
+        values, lengths, kind = _from_list(X, input_type)
+        layout = "list"
+    else:
+        fixed_width = "reset" if reset else estimator._fixed_width
+        values, lengths, kind, layout = _from_array(estimator, X, input_type, fixed_width)
+    if len(values) == 0:
+        raise ValueError(
+            "X holds 0 sequences; at least one is required. Got an empty X instead."
+        )
+    n_features = values.shape[2]
+    if reset:
+        estimator.input_type_ = kind
+        estimator._step_features = n_features
+        estimator._fixed_width = layout == "array2d" and kind == DENSE
+        if not estimator._fixed_width:
+            estimator.n_features_in_ = n_features
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        if kind == TOKENS:
+            estimator.n_tokens_ = max(int(values.max()) + 1, UNKNOWN_ID + 1)
+    else:
+        _check_same_kind(estimator, kind, n_features)
+        if kind == TOKENS:
+            values = _clip_unknown_ids(values, estimator.n_tokens_)
+    return SequenceData(values, lengths, kind)
+
+
+def _check_same_kind(estimator, kind, n_features):
+    if kind != estimator.input_type_:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on {estimator.input_type_} "
+            f"input but X is {kind}. Pass input_type='{estimator.input_type_}' or "
+            f"convert X. Got {kind} input instead."
+        )
+    expected = estimator._step_features
+    if n_features != expected:
+        unit = "ids" if kind == TOKENS else "features"
+        raise ValueError(
+            f"X has {n_features} {unit} per step, but {type(estimator).__name__} "
+            f"is expecting {expected} {unit} per step as input. Got {n_features} "
+            "instead."
+        )
+
+
+def _clip_unknown_ids(ids, n_tokens):
+    """Map ids the model never saw to the unknown id, with a warning."""
+    too_large = ids >= n_tokens
+    if too_large.any():
+        warnings.warn(
+            f"{int(too_large.sum())} token id(s) are >= {n_tokens}, the size of "
+            "the vocabulary seen in fit; they are treated as unknown (id 1).",
+            UserWarning,
+            stacklevel=3,
+        )
+        ids = np.where(too_large, UNKNOWN_ID, ids)
+    return ids
+
+
+def check_sequence_targets(y, lengths):
+    """Per-step targets (list of label sequences or padded 2-D array) -> flat.
+
+    Returns the labels of the real steps in sequence order, concatenated.
+    """
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind != "O":
+        if y.shape[0] != len(lengths):
+            raise ValueError(
+                f"y holds {y.shape[0]} label sequences for {len(lengths)} "
+                f"sequences in X. Got {y.shape[0]} instead."
+            )
+        if y.shape[1] < lengths.max():
+            raise ValueError(
+                f"y has {y.shape[1]} steps per row but X has sequences of up to "
+                f"{lengths.max()} steps. Got {y.shape[1]} instead."
+            )
+        mask = np.arange(y.shape[1])[None, :] < lengths[:, None]
+        return y[mask]
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+        raise TypeError(
+            "y must be a list of label sequences, one per sequence in X. Got "
+            f"{type(y).__name__} instead."
+        )
+    if len(y) != len(lengths):
+        raise ValueError(
+            f"y holds {len(y)} label sequences for {len(lengths)} sequences in X. "
+            f"Got {len(y)} instead."
+        )
+    flat = []
+    for i, (labels, n_steps) in enumerate(zip(y, lengths)):
+        if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+            raise TypeError(
+                f"Label sequence {i} must be a list of labels, one per step. Got "
+                f"{type(labels).__name__} instead."
+            )
+        if len(labels) != n_steps:
+            raise ValueError(
+                f"Label sequence {i} has {len(labels)} labels for {n_steps} steps; "
+                f"every sequence needs one label per step. Got {len(labels)} "
+                "instead."
+            )
+        flat.extend(labels)
+    return np.asarray(flat)

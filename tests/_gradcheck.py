@@ -1,0 +1,57 @@
+"""Central finite-difference gradient check for the recurrent core (float64)."""
+
+import numpy as np
+
+from skrnn._network import LOSS_FUNCTIONS, RecurrentNetwork
+
+
+def make_network(data, n_outputs, rng, **kwargs):
+    n_inputs = int(data.values.max()) + 1 if data.kind == "tokens" else data.n_features
+    net = RecurrentNetwork(n_inputs, n_outputs, input_kind=data.kind, dtype=np.float64, **kwargs)
+    net.initialize(rng)
+    # Non-zero biases and larger weights so every term of the gradient matters.
+    net.coef += rng.normal(scale=0.3, size=net.coef.shape)
+    if data.kind == "tokens":
+        for name, view in net.params.items():
+            if name.startswith("W_ih.0."):
+                view[0] = 0.0
+    return net
+
+
+def batch_loss(net, batch, target, weight, loss_name, initial_state=None):
+    out, cache = net.forward(batch, initial_state)
+    return LOSS_FUNCTIONS[loss_name](out.reshape(-1, net.n_outputs).copy(), target, weight), cache
+
+
+def trainable_entries(net):
+    """Flat indices of the trained weights: the padding row of a token
+    lookup table is held at zero and not trained."""
+    frozen = np.zeros(net.coef.shape, dtype=bool)
+    if net.input_kind == "tokens":
+        _, views = net.new_grad()
+        marker = net._views(frozen)
+        for name in views:
+            if name.startswith("W_ih.0."):
+                marker[name][0] = True
+    return np.flatnonzero(~frozen)
+
+
+def gradient_error(net, batch, target, weight, loss_name, eps=1e-6, initial_state=None):
+    """Largest relative error between backprop and central differences."""
+    (loss, d_out), cache = batch_loss(net, batch, target, weight, loss_name, initial_state)
+    grad, views = net.new_grad()
+    net.backward(d_out, cache, views)
+    numeric = np.zeros_like(grad)
+    for i in trainable_entries(net):
+        saved = net.coef[i]
+        net.coef[i] = saved + eps
+        (plus, _), _ = batch_loss(net, batch, target, weight, loss_name, initial_state)
+        net.coef[i] = saved - eps
+        (minus, _), _ = batch_loss(net, batch, target, weight, loss_name, initial_state)
+        net.coef[i] = saved
+        numeric[i] = (plus - minus) / (2 * eps)
+    scale = np.maximum(np.abs(grad) + np.abs(numeric), 1e-8)
+    rel = np.abs(grad - numeric) / scale
+    # Entries whose true gradient is ~0 are compared absolutely.
+    rel[np.abs(grad - numeric) < 1e-9] = 0.0
+    return rel.max(), grad, numeric

@@ -1,0 +1,134 @@
+"""The core's gradients agree with central finite differences in float64."""
+
+import numpy as np
+import pytest
+
+from skrnn._sequences import check_sequences
+from skrnn._network import RecurrentNetwork
+
+from ._gradcheck import gradient_error, make_network
+
+
+class _Holder:
+    """Bare object that check_sequences can record fitted facts on."""
+
+
+def _data(kind, rng):
+    if kind == "dense":
+        X = np.zeros((4, 5, 3))
+        X[:] = rng.normal(size=X.shape)
+        return check_sequences(_Holder(), X, reset=True)
+    if kind == "ragged":
+        X = [rng.normal(size=(n, 3)) for n in (5, 2, 4, 1)]
+        return check_sequences(_Holder(), X, reset=True)
+    if kind == "tokens":
+        X = np.array([[2, 5, 3, 4, 0], [3, 0, 0, 0, 0], [6, 2, 2, 0, 0], [0, 0, 0, 0, 0]])
+        return check_sequences(_Holder(), X, reset=True)
+    X = [[(2, 7), (5, 0), (3, 8)], [(4, 9)], [(6, 7), (2, 8)]]  # multi-id tokens
+    return check_sequences(_Holder(), X, reset=True)
+
+
+LAYOUTS = ["dense", "ragged", "tokens", "token_features"]
+
+
+@pytest.mark.parametrize("kind", LAYOUTS)
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_last_step_head_gradient(kind, num_layers, bidirectional, loss):
+    rng = np.random.RandomState(0)
+    data = _data(kind, rng)
+    n_out = 3
+    net = make_network(
+        data, n_out, rng, hidden_size=4, num_layers=num_layers,
+        bidirectional=bidirectional, head="last",
+        output_activation="softmax" if loss == "log_loss" else "identity",
+    )
+    batch = data.batch()
+    n = batch.n_sequences
+    target = rng.randint(n_out, size=n) if loss == "log_loss" else rng.normal(size=(n, n_out))
+    weight = np.full(n, 1.0 / n)
+    err, grad, _ = gradient_error(net, batch, target, weight, loss)
+    assert err < 1e-6
+    assert np.abs(grad).max() > 1e-3  # the check compared something real
+
+
+def _output_and_grad(net, batch, d_row):
+    out, cache = net.forward(batch)
+    g, views = net.new_grad()
+    net.backward(np.tile(d_row, (batch.n_sequences, 1)), cache, views)
+    return batch.unsort(out), g
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_gives_exactly_the_unpadded_output_and_gradient(bidirectional):
+    """Extra padding steps change nothing, bit for bit."""
+    rng = np.random.RandomState(1)
+    ids = np.array([[2, 3, 4, 5], [6, 2, 0, 0]])
+    padded = np.hstack([ids, np.zeros((2, 6), dtype=ids.dtype)])
+    tight = check_sequences(_Holder(), ids, reset=True)
+    loose = check_sequences(_Holder(), padded, reset=True)
+    net = make_network(tight, 2, rng, hidden_size=5, bidirectional=bidirectional)
+    d_row = np.array([0.3, -0.7])
+    out_a, grad_a = _output_and_grad(net, tight.batch(), d_row)
+    out_b, grad_b = _output_and_grad(net, loose.batch(), d_row)
+    np.testing.assert_array_equal(out_a, out_b)
+    np.testing.assert_array_equal(grad_a, grad_b)
+
+
+def test_sequence_alone_or_padded_in_a_batch_agree():
+    """A ragged sequence padded beside a longer one matches it run alone."""
+    rng = np.random.RandomState(1)
+    seq = rng.normal(size=(3, 2))
+    alone = check_sequences(_Holder(), [seq], reset=True)
+    batched = check_sequences(_Holder(), [seq, rng.normal(size=(7, 2))], reset=True)
+    net = make_network(alone, 2, rng, hidden_size=5, bidirectional=True)
+    d_row = np.array([0.3, -0.7])
+    out_a, grad_a = _output_and_grad(net, alone.batch(), d_row)
+    batch = batched.batch()
+    out, cache = net.forward(batch)
+    d_out = np.zeros((2, 2))
+    d_out[batch.order == 0] = d_row  # only the short sequence's loss
+    g, views = net.new_grad()
+    net.backward(d_out, cache, views)
+    np.testing.assert_allclose(out_a[0], batch.unsort(out)[0], rtol=1e-13)
+    np.testing.assert_allclose(grad_a, g, rtol=1e-12, atol=1e-15)
+
+
+def test_token_padding_position_is_irrelevant():
+    """Pre-padded and post-padded token rows are the same sequence."""
+    rng = np.random.RandomState(2)
+    post = check_sequences(_Holder(), np.array([[2, 3, 4, 0, 0]]), reset=True)
+    pre = check_sequences(_Holder(), np.array([[0, 0, 2, 3, 4]]), reset=True)
+    net = make_network(post, 2, rng, hidden_size=4)
+    np.testing.assert_array_equal(net.forward(post.batch())[0], net.forward(pre.batch())[0])
+
+
+def test_all_padding_row_gets_initial_state_output():
+    rng = np.random.RandomState(3)
+    data = check_sequences(_Holder(), np.array([[2, 3], [0, 0]]), reset=True)
+    net = make_network(data, 2, rng, hidden_size=4)
+    out, _ = net.forward(data.batch())
+    expected = np.zeros(4) @ net.params["W_out"] + net.params["b_out"]
+    expected = np.exp(expected - expected.max())
+    np.testing.assert_allclose(data.batch().unsort(out)[1], expected / expected.sum())
+
+
+def test_token_lookup_equals_one_hot_product():
+    """The row lookup is the one-hot (multi-hot) product, never materialised."""
+    rng = np.random.RandomState(4)
+    ids = [[(2, 5), (3, 0)], [(4, 6)]]
+    data = check_sequences(_Holder(), ids, reset=True)
+    net = make_network(data, 2, rng, hidden_size=3)
+    dense_net = RecurrentNetwork(7, 2, input_kind="dense", hidden_size=3, dtype=np.float64)
+    dense_net.coef[...] = net.coef
+    multi_hot = [np.zeros((len(s), 7)) for s in ids]
+    for seq, rows in zip(multi_hot, ids):
+        for t, step in enumerate(rows):
+            for i in step:
+                if i:
+                    seq[t, i] += 1.0
+    dense = check_sequences(_Holder(), multi_hot, reset=True)
+    np.testing.assert_allclose(
+        net.forward(data.batch())[0], dense_net.forward(dense.batch())[0], rtol=1e-12
+    )
