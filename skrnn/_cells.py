@@ -64,21 +64,28 @@ class RNNCell:
         ``d_h0`` (B, H).
         """
         S = trace.states
-        n_steps, n_seq, hidden = trace.proj.shape
-        d_proj = np.empty_like(trace.proj)  # (T, B, H)
+        # tanh' = 1 - h**2 for all steps at once; zero on padded steps so that
+        # they pass no gradient and add nothing to the weight gradients.
+        d_proj = np.square(S[1:])  # (T, B, H)
+        np.subtract(1.0, d_proj, out=d_proj)
+        _zero_padding(d_proj, batch_sizes)
         tmp = np.empty_like(S[0])
-        for t in range(n_steps - 1, -1, -1):
+        for t in range(len(batch_sizes) - 1, -1, -1):
             n = batch_sizes[t]
             dz = d_proj[t, :n]
-            h = S[t + 1, :n]
-            np.multiply(h, h, out=dz)
-            np.subtract(1.0, dz, out=dz)
             dz *= d_states[t + 1, :n]
-            d_proj[t, n:] = 0.0
             np.matmul(dz, W_hh.T, out=tmp[:n])
             d_states[t, :n] += tmp[:n]
         dW_hh = _sum_over_steps(S[:-1], d_proj)
         return d_proj, dW_hh, None, d_states[0]
+
+
+def _zero_padding(a, batch_sizes):
+    """Zero ``a[t, n_t:]``, the padded rows of every step."""
+    full = a.shape[1]
+    for t, n in enumerate(batch_sizes):
+        if n < full:
+            a[t, n:] = 0.0
 
 
 def _sum_over_steps(a, b):

@@ -60,6 +60,22 @@ def reversal_index(lengths, n_steps):
     return np.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)
 
 
+def _scatter_rows(ids, values, out):
+    """``out[i] = sum of values[r] over the steps r whose ids include i``.
+
+    The transpose of the row lookup: rows of ``values`` are summed per id by a
+    sparse (unique ids, T * B) product, no one-hot array; ``out`` is written
+    in place (ids absent from the batch get zero).
+    """
+    flat = ids.reshape(len(values), -1).T.ravel()  # slot-major (k * T * B,)
+    unique, inverse = np.unique(flat, return_inverse=True)
+    columns = np.tile(np.arange(len(values)), ids.shape[-1] if ids.ndim == 3 else 1)
+    ones = np.ones(len(flat), dtype=values.dtype)
+    matrix = sp.csr_matrix((ones, (inverse, columns)), shape=(len(unique), len(values)))
+    out[...] = 0.0
+    out[unique] = matrix @ values
+
+
 class RecurrentNetwork:
     """Recurrent layers, a head and an output layer over one flat weight vector.
 
@@ -302,16 +318,7 @@ class RecurrentNetwork:
         d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
         grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
         if tokens and self.input_kind != DENSE:
-            ids = inp.reshape(-1, inp.shape[-1])
-            n_rows = len(ids)
-            scatter = sp.csr_matrix(
-                (
-                    np.ones(ids.size, dtype=self.dtype),
-                    (ids.T.ravel(), np.tile(np.arange(n_rows), ids.shape[1])),
-                ),
-                shape=(W.shape[0], n_rows),
-            )
-            grads[f"W_ih.{key}"][...] = scatter @ d2
+            _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
             grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
             return None
         x2 = inp.reshape(-1, inp.shape[-1])

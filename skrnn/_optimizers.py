@@ -55,8 +55,13 @@ class AdagradOptimizer:
 
 
 class AdamOptimizer:
-    """Adam (Kingma & Ba, 2015, Algorithm 1) with bias correction folded into
-    the step size."""
+    """Adam (Kingma & Ba, 2015, Algorithm 1).
+
+    The moments are kept divided by ``1 - beta_1`` and ``1 - beta_2``
+    (``m = sum_k beta_1**k g_k``), which leaves the update unchanged but saves
+    two passes over the parameters per step; both constants and the bias
+    corrections are folded into one step size and an adjusted epsilon.
+    """
 
     def __init__(
         self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
@@ -66,25 +71,28 @@ class AdamOptimizer:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
+        self.m_sum = np.zeros_like(params)
+        self.v_sum = np.zeros_like(params)
         self._step = np.empty_like(params)
 
     def update_params(self, params, grads):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.m *= b1
-        self.m += (1.0 - b1) * grads
-        self.v *= b2
-        step = self._step
+        # m_t = (1 - b1) m; v_t = (1 - b2) v; update = lr_t m_t / (sqrt(v_t) + eps)
+        scale_v = np.sqrt(1.0 - b2)
+        lr_t = self.learning_rate_init * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        eps = self.epsilon / scale_v
+        factor = lr_t * (1.0 - b1) / scale_v
+        m, v, step = self.m_sum, self.v_sum, self._step
+        m *= b1
+        m += grads
+        v *= b2
         np.multiply(grads, grads, out=step)
-        step *= 1.0 - b2
-        self.v += step
-        lr = self.learning_rate_init * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        np.sqrt(self.v, out=step)
-        step += self.epsilon
-        np.divide(self.m, step, out=step)
-        step *= lr
+        v += step
+        np.sqrt(v, out=step)
+        step += eps
+        np.divide(m, step, out=step)
+        step *= factor
         params -= step
 
 

@@ -1,0 +1,131 @@
+"""Training speed of skrnn against PyTorch's CPU RNN on the same workload.
+
+Workload W1 (issue "Core"): N=2048 sequences, T=50 steps, d=32 float32
+features, hidden 128, 2 classes, batch 64, Adam (lr 1e-3), one epoch,
+many-to-one (last hidden state -> linear -> softmax cross-entropy).
+The token variant feeds ids from a vocabulary of 5000 instead: skrnn looks the
+ids up in its input weights (V x H = 5000 x 128, the one-hot product). PyTorch
+is timed twice: nn.Embedding(5000, 32) in front of nn.RNN(32, 128) (the same
+RNN as the dense run, a 4x smaller table than skrnn's), and
+nn.Embedding(5000, 128) in front of nn.RNN(128, 128) (the same table size as
+skrnn). The ratio column uses the first; the second is printed beside it.
+
+Both sides run in this process, one after the other, best of ``--repeats``
+epochs each after a warm-up epoch. Prints seconds and the skrnn/torch ratio
+(below 1 means skrnn is faster). Needs ``pip install torch`` (the 'bench'
+extra); skrnn's numbers are printed without it.
+
+    python benchmarks/bench_fit.py [--repeats 3] [--cell rnn]
+"""
+
+import argparse
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+from skrnn import RNNClassifier
+
+N, T, D, H, V, BATCH = 2048, 50, 32, 128, 5000, 64
+
+
+def make_data(kind, rng):
+    y = rng.randint(2, size=N)
+    if kind == "dense":
+        return rng.normal(size=(N, T, D)).astype(np.float32), y
+    return rng.randint(2, V, size=(N, T)).astype(np.int64), y
+
+
+def time_skrnn(X, y, cell, repeats):
+    def epoch():
+        model = RNNClassifier(
+            hidden_size=H, cell=cell, batch_size=BATCH, max_iter=1, solver="adam",
+            learning_rate_init=1e-3, alpha=0.0, random_state=0,
+        )
+        start = time.perf_counter()
+        model.fit(X, y)
+        return time.perf_counter() - start, model
+
+    epoch()
+    times = [epoch()[0] for _ in range(repeats)]
+    tracemalloc.start()
+    _, model = epoch()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    start = time.perf_counter()
+    model.predict_proba(X)
+    predict_seconds = time.perf_counter() - start
+    return min(times), peak, len(X) / predict_seconds
+
+
+def time_torch(X, y, cell, repeats, embedding_dim=D):
+    import torch
+
+    torch.manual_seed(0)
+    rnn_class = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    tokens = X.dtype.kind == "i"
+    embed = torch.nn.Embedding(V, embedding_dim) if tokens else None
+    rnn = rnn_class(embedding_dim if tokens else D, H, batch_first=True)
+    head = torch.nn.Linear(H, 2)
+    modules = [m for m in (embed, rnn, head) if m is not None]
+    params = [p for m in modules for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y)
+
+    def epoch():
+        start = time.perf_counter()
+        order = torch.randperm(N)
+        for i in range(0, N, BATCH):
+            rows = order[i : i + BATCH]
+            inputs = embed(Xt[rows]) if tokens else Xt[rows]
+            out, _ = rnn(inputs)
+            loss = loss_fn(head(out[:, -1]), yt[rows])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - start
+
+    epoch()
+    return min(epoch() for _ in range(repeats))
+
+
+def main():
+    warnings.simplefilter("ignore")  # one epoch never "converges"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cell", nargs="+", default=["rnn"])
+    args = parser.parse_args()
+    try:
+        import torch
+
+        torch_version = torch.__version__
+        threads = torch.get_num_threads()
+    except ImportError:
+        torch_version = None
+    rng = np.random.RandomState(0)
+    print(f"W1: N={N} T={T} d={D} hidden={H} batch={BATCH} Adam, one epoch; "
+          f"best of {args.repeats}")
+    if torch_version:
+        print(f"torch {torch_version} ({threads} threads)")
+    header = f"{'cell':5} {'input':6} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} " \
+             f"{'peak MB':>8} {'predict seq/s':>14}"
+    print(header)
+    for cell in args.cell:
+        for kind in ("dense", "tokens"):
+            X, y = make_data(kind, rng)
+            ours, peak, throughput = time_skrnn(X, y, cell, args.repeats)
+            theirs = time_torch(X, y, cell, args.repeats) if torch_version else np.nan
+            line = (f"{cell:5} {kind:6} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
+                    f"{peak / 2**20:8.1f} {throughput:14.0f}")
+            if kind == "tokens" and torch_version:
+                wide = time_torch(X, y, cell, args.repeats, embedding_dim=H)
+                line += f"   (torch with Embedding(V, {H}): {wide:.3f} s, " \
+                        f"ratio {ours / wide:.2f})"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
