@@ -109,8 +109,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     >>> from skrnn import RNNRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = [rng.normal(size=n) for n in rng.randint(3, 12, size=200)]  # ragged
-    >>> y = np.array([seq.mean() for seq in X])
-    >>> reg = RNNRegressor(hidden_size=16, learning_rate_init=0.01, max_iter=100,
+    >>> y = np.array([seq.sum() for seq in X])
+    >>> reg = RNNRegressor(hidden_size=16, learning_rate_init=0.01,
     ...                    random_state=0).fit(X, y)
     >>> bool(reg.score(X, y) > 0.9)
     True
