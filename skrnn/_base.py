@@ -283,9 +283,12 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             for _ in range(max_iter):
                 start = time.perf_counter()
                 snapshot = network.coef.copy()
-                loss = self._run_epoch(
-                    data, targets, train_index, batch_size, rng, grad, grad_views, l2_mask
-                )
+                # Divergence is detected and reported below, not by numpy.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = self._run_epoch(
+                        data, targets, train_index, batch_size, rng, grad, grad_views,
+                        l2_mask,
+                    )
                 if not np.isfinite(loss):
                     network.coef[...] = snapshot
                     raise FloatingPointError()

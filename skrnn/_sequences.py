@@ -364,19 +364,13 @@ def check_sequences(estimator, X, *, reset, input_type="auto"):
         if kind == TOKENS:
             estimator.n_tokens_ = max(int(values.max()) + 1, UNKNOWN_ID + 1)
     else:
-        _check_same_kind(estimator, kind, n_features)
+        _check_step_features(estimator, kind, n_features)
         if kind == TOKENS:
             values = _clip_unknown_ids(values, estimator.n_tokens_)
     return SequenceData(values, lengths, kind)
 
 
-def _check_same_kind(estimator, kind, n_features):
-    if kind != estimator.input_type_:
-        raise ValueError(
-            f"{type(estimator).__name__} was fitted on {estimator.input_type_} "
-            f"input but X is {kind}. Pass input_type='{estimator.input_type_}' or "
-            f"convert X. Got {kind} input instead."
-        )
+def _check_step_features(estimator, kind, n_features):
     expected = estimator._step_features
     if n_features != expected:
         unit = "ids" if kind == TOKENS else "features"

@@ -1,0 +1,19 @@
+"""The seeds' results, reproduced by the scripts in examples/ (fixed seeds)."""
+
+from .conftest import load_example
+
+
+def test_seed1_zhou_sentiment_reaches_test_accuracy_one():
+    results = load_example("sentiment_zhou").main(random_state=0)
+    assert results["vocabulary_size"] == 18  # the seed's one-hot size
+    assert results["test_accuracy"] == 1.0
+    assert results["train_accuracy"] == 1.0
+
+
+def test_review_sentiment_rnn_beside_tfidf_baseline(data_dir):
+    results = load_example("sentiment_reviews").main(data_dir / "sentiment")
+    rnn, baseline = results.values()
+    assert len(rnn) == 5 and len(baseline) == 5
+    # both learn the task; the RNN is within reach of the linear baseline
+    assert baseline.mean() > 0.8
+    assert rnn.mean() > 0.72
