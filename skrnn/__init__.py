@@ -2,8 +2,15 @@
 
 from ._classifier import RNNClassifier
 from ._regressor import RNNRegressor
+from ._tagger import RNNSequenceTagger
 from .text import SequenceVectorizer
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "SequenceVectorizer", "__version__"]
+__all__ = [
+    "RNNClassifier",
+    "RNNRegressor",
+    "RNNSequenceTagger",
+    "SequenceVectorizer",
+    "__version__",
+]

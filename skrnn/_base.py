@@ -197,7 +197,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        data = check_sequences(self, X, reset=first_call, input_type=self.input_type)
+        data = self._check_sequences(X, reset=first_call)
         targets, n_outputs = self._encode_targets(y, data, first_call, classes)
         if first_call:
             self._random_state = check_random_state(self.random_state)
@@ -208,6 +208,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             self._optimizer = self._make_optimizer()
         self._train(data, targets, incremental)
         return self
+
+    def _check_sequences(self, X, reset):
+        return check_sequences(self, X, reset=reset, input_type=self.input_type)
 
     def _build_network(self, data, n_outputs):
         n_inputs = self.n_tokens_ if data.kind == "tokens" else data.n_features
@@ -362,19 +365,25 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         return loss
 
     def _batch_targets(self, batch, targets):
-        """Targets of the batch rows and the per-row loss weights."""
-        rows = batch.rows
-        weight = np.full(len(rows), 1.0 / len(rows), dtype=self.network_.dtype)
-        return targets[rows], weight
+        """Targets of a time-major batch, flat as the network's output rows,
+        and their loss weights (a mean over sequences, or over real steps)."""
+        dtype = self.network_.dtype
+        if self._head == "last":
+            return targets[batch.rows], np.full(batch.n_sequences, 1.0 / batch.n_sequences, dtype=dtype)
+        mask = batch.step_mask().ravel()  # (T * B,)
+        target = targets[batch.rows, : batch.n_steps].T.ravel()
+        return target, mask.astype(dtype) / mask.sum()
 
     def _record_validation(self, data, targets, val_index):
         if val_index is None:
             return None
         outputs = self._forward_all(data, val_index)
-        target, weight = self._batch_targets(_AllRows(val_index), targets)
-        loss, _ = LOSS_FUNCTIONS[self._loss](
-            outputs.reshape(-1, self.network_.n_outputs).copy(), target, weight
-        )
+        target = targets[val_index]
+        if self._head == "every":
+            mask = np.arange(outputs.shape[1])[None, :] < data.lengths[val_index, None]
+            outputs, target = outputs[mask], target[:, : outputs.shape[1]][mask]
+        weight = np.full(len(target), 1.0 / len(target))
+        loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
         score = self._validation_score(outputs, target)
         self.validation_loss_curve_.append(loss)
         self.validation_scores_.append(score)
@@ -390,29 +399,37 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------ predicting
     def _forward_all(self, data, index=None):
-        """Outputs for the rows ``index`` of ``data`` in order, in chunks of
-        length-sorted sequences so memory stays bounded.
+        """Outputs for the rows ``index`` of ``data``, in that order.
 
-        Predictions run in float64 (from float32 weights, if so trained) so a
-        sequence's output does not depend on which others share its batch.
+        ``(n, n_outputs)`` for the last-step head; ``(n, T, n_outputs)``,
+        batch-first and zero on padded steps, for the every-step head.
+        Sequences go through in chunks of similar length so memory stays
+        bounded. Predictions run in float64 (from float32 weights, if so
+        trained) so a sequence's output does not depend on which others share
+        its batch.
         """
         network = self.network_.astype(np.float64)
         index = np.arange(len(data)) if index is None else np.asarray(index)
-        order = index[np.argsort(-data.lengths[index], kind="stable")]
-        position = np.empty(len(data), dtype=np.intp)
-        position[order] = np.arange(len(order))
-        pieces = []
+        order = np.argsort(-data.lengths[index], kind="stable")
+        if self._head == "last":
+            outputs = np.empty((len(index), network.n_outputs))
+        else:
+            n_steps = int(data.lengths[index].max())
+            outputs = np.zeros((len(index), n_steps, network.n_outputs))
         for start in range(0, len(order), PREDICT_CHUNK):
-            batch = data.batch(order[start : start + PREDICT_CHUNK], network.dtype)
+            chunk = order[start : start + PREDICT_CHUNK]
+            batch = data.batch(index[chunk], network.dtype)
             out, _ = network.forward(batch)
-            pieces.append(batch.unsort(out))
-        outputs = np.concatenate(pieces)
-        return outputs[position[index]]
+            if self._head == "every":
+                out = out.swapaxes(0, 1) * batch.step_mask().T[:, :, None]
+                outputs[chunk[batch.order], : batch.n_steps] = out
+            else:
+                outputs[chunk[batch.order]] = out
+        return outputs
 
     def _predict_outputs(self, X):
         check_is_fitted(self)
-        data = check_sequences(self, X, reset=False)
-        return self._forward_all(data)
+        return self._forward_all(self._check_sequences(X, reset=False))
 
 
     @property
@@ -420,10 +437,3 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         """Named weight arrays (views of the flat parameter vector)."""
         check_is_fitted(self)
         return self.network_.params
-
-
-class _AllRows:
-    """Stand-in batch whose rows are given directly (validation scoring)."""
-
-    def __init__(self, rows):
-        self.rows = rows

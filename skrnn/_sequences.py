@@ -39,12 +39,22 @@ class SequenceData:
     lengths : ndarray of shape (n,)
         Real length of every sequence.
     kind : {'dense', 'tokens'}
+    source_mask : ndarray of shape (n, T_source) of bool or None
+        For a padded array X, which of its steps are real (in order); None
+        when every sequence's steps are a prefix of its row.
     """
 
-    def __init__(self, values, lengths, kind):
+    def __init__(self, values, lengths, kind, source_mask=None):
         self.values = values
         self.lengths = lengths
         self.kind = kind
+        self.source_mask = source_mask
+
+    def real_steps(self):
+        """Boolean mask of the real steps in the layout X came in."""
+        if self.source_mask is not None:
+            return self.source_mask
+        return np.arange(self.values.shape[1])[None, :] < self.lengths[:, None]
 
     def __len__(self):
         return self.values.shape[0]
@@ -183,7 +193,7 @@ def _compact_tokens(ids):
     if not np.array_equal(real, np.arange(ids.shape[1])[None, :] < lengths[:, None]):
         order = np.argsort(~real, axis=1, kind="stable")
         ids = np.take_along_axis(ids, order[:, :, None], axis=1)
-    return ids, lengths
+    return ids, lengths, real
 
 
 def _from_list(X, input_type):
@@ -290,7 +300,8 @@ def _from_array(estimator, X, input_type, fixed_width):
     if kind == DENSE and arr.ndim == 2 and fixed_width:
         values = validate_data(estimator, X, reset=fixed_width == "reset",
                                dtype=[np.float64, np.float32])
-        return values[:, :, None], np.full(len(values), values.shape[1]), kind, "array2d"
+        lengths = np.full(len(values), values.shape[1])
+        return values[:, :, None], lengths, kind, "array2d", None
     values = check_array(X, dtype=None, allow_nd=True)
     if values.ndim > 3:
         raise ValueError(
@@ -301,15 +312,27 @@ def _from_array(estimator, X, input_type, fixed_width):
     if values.ndim == 2:
         values = values[:, :, None]
     if kind == TOKENS:
-        ids, lengths = _compact_tokens(_as_token_array(values, input_type, "X"))
-        return ids, lengths, kind, layout
+        ids, lengths, real = _compact_tokens(_as_token_array(values, input_type, "X"))
+        return ids, lengths, kind, layout, real
     values = check_array(
         values.reshape(len(values), -1), dtype=[np.float64, np.float32]
     ).reshape(values.shape)
-    return values, np.full(len(values), values.shape[1]), kind, layout
+    return values, np.full(len(values), values.shape[1]), kind, layout, None
 
 
-def _is_nested_scalar_table(X):
+def _from_stream(estimator, X, input_type, reset):
+    """A 2-D array of steps (n_steps, n_features) as one sequence."""
+    arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
+    kind = _decide_kind(arr.dtype.kind, input_type)
+    dtype = None if kind == TOKENS else [np.float64, np.float32]
+    values = validate_data(estimator, X, reset=reset, dtype=dtype)[None]
+    if kind == TOKENS:
+        # every row of a stream is a step, even one whose ids are all 0
+        values = _as_token_array(values, input_type, "X")
+    return values, np.array([values.shape[1]]), kind, None
+
+
+def is_nested_scalar_table(X):
     """True for ``X.tolist()`` of a 2-D array: lists of scalars, all one length.
 
     sklearn treats such a list exactly as the array it came from, so it is a
@@ -324,14 +347,15 @@ def _is_nested_scalar_table(X):
     )
 
 
-def check_sequences(estimator, X, *, reset, input_type="auto"):
+def check_sequences(estimator, X, *, reset, input_type="auto", stream=False):
     """Validate X in any layout and return :class:`SequenceData`.
 
     With ``reset=True`` the estimator learns ``input_type_``,
     ``n_features_in_`` (the fixed length T for a 2-D float array, features or
     ids per step otherwise), ``n_tokens_`` for token ids (largest id + 1) and
     the private ``_step_features``/``_fixed_width``. With ``reset=False`` the
-    input must agree with what was learnt.
+    input must agree with what was learnt. ``stream=True`` reads a 2-D array
+    as one sequence whose rows are the steps (hmmlearn's layout).
     """
     if _looks_like_text(X):
         raise _text_error(X)
@@ -342,12 +366,18 @@ def check_sequences(estimator, X, *, reset, input_type="auto"):
         )
     if not reset:
         input_type = estimator.input_type_
-    if isinstance(X, (list, tuple)) and not _is_nested_scalar_table(X):
+    source_mask = None
+    if stream:
+        values, lengths, kind, source_mask = _from_stream(estimator, X, input_type, reset)
+        layout = "stream"
+    elif isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
         values, lengths, kind = _from_list(X, input_type)
         layout = "list"
     else:
         fixed_width = "reset" if reset else estimator._fixed_width
-        values, lengths, kind, layout = _from_array(estimator, X, input_type, fixed_width)
+        values, lengths, kind, layout, source_mask = _from_array(
+            estimator, X, input_type, fixed_width
+        )
     if len(values) == 0:
         raise ValueError(
             "X holds 0 sequences; at least one is required. Got an empty X instead."
@@ -357,7 +387,7 @@ def check_sequences(estimator, X, *, reset, input_type="auto"):
         estimator.input_type_ = kind
         estimator._step_features = n_features
         estimator._fixed_width = layout == "array2d" and kind == DENSE
-        if not estimator._fixed_width:
+        if not estimator._fixed_width and layout != "stream":
             estimator.n_features_in_ = n_features
             if hasattr(estimator, "feature_names_in_"):
                 del estimator.feature_names_in_
@@ -367,7 +397,7 @@ def check_sequences(estimator, X, *, reset, input_type="auto"):
         _check_step_features(estimator, kind, n_features)
         if kind == TOKENS:
             values = _clip_unknown_ids(values, estimator.n_tokens_)
-    return SequenceData(values, lengths, kind)
+    return SequenceData(values, lengths, kind, source_mask)
 
 
 def _check_step_features(estimator, kind, n_features):

@@ -17,3 +17,14 @@ def test_review_sentiment_rnn_beside_tfidf_baseline(data_dir):
     # both learn the task; the RNN is within reach of the linear baseline
     assert baseline.mean() > 0.8
     assert rnn.mean() > 0.72
+
+
+def test_seed3_mod3_gets_98_percent_of_fresh_steps():
+    results = load_example("mod3").main(random_state=0)
+    assert results["test_step_accuracy"] >= 0.98
+
+
+def test_pos_tagging_beats_most_frequent_tag(data_dir):
+    results = load_example("pos_tagging").main(data_dir / "ud_english_lines")
+    assert 0.85 < results["baseline_accuracy"] < 0.92
+    assert results["accuracy"] > results["baseline_accuracy"] + 0.02

@@ -132,3 +132,38 @@ def test_token_lookup_equals_one_hot_product():
     np.testing.assert_allclose(
         net.forward(data.batch())[0], dense_net.forward(dense.batch())[0], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("kind", LAYOUTS)
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_every_step_head_gradient(kind, num_layers, bidirectional):
+    """Per-step softmax loss, padded steps weighted 0 (the tagger's loss)."""
+    rng = np.random.RandomState(5)
+    data = _data(kind, rng)
+    n_out = 3
+    net = make_network(
+        data, n_out, rng, hidden_size=4, num_layers=num_layers,
+        bidirectional=bidirectional, head="every", output_activation="softmax",
+    )
+    batch = data.batch()
+    mask = batch.step_mask().ravel()
+    target = rng.randint(n_out, size=mask.size)
+    weight = mask / mask.sum()
+    err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
+    assert err < 1e-6
+    assert np.abs(grad).max() > 1e-3
+
+
+def test_every_step_outputs_on_padding_do_not_leak():
+    """Changing what a padded step would compute changes no real output."""
+    rng = np.random.RandomState(6)
+    data = check_sequences(_Holder(), [rng.normal(size=(2, 2)), rng.normal(size=(5, 2))],
+                           reset=True)
+    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every")
+    batch = data.batch()
+    out, _ = net.forward(batch)
+    batch.inputs[~batch.step_mask()] = 1e3  # garbage in the padding
+    out2, _ = net.forward(batch)
+    mask = batch.step_mask()
+    np.testing.assert_array_equal(out[mask], out2[mask])
