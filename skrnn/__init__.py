@@ -1,6 +1,7 @@
 """skrnn: recurrent neural networks as scikit-learn estimators."""
 
 from ._classifier import RNNClassifier
+from ._language_model import RNNLanguageModel
 from ._regressor import RNNRegressor
 from ._tagger import RNNSequenceTagger
 from .text import SequenceVectorizer
@@ -9,6 +10,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RNNClassifier",
+    "RNNLanguageModel",
     "RNNRegressor",
     "RNNSequenceTagger",
     "SequenceVectorizer",

@@ -206,7 +206,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             self._reset_curves()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
-        self._train(data, targets, incremental)
+        self._train_on_sequences(data, targets, incremental)
         return self
 
     def _check_sequences(self, X, reset):
@@ -269,18 +269,34 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             ) from None
         return train, val
 
-    def _train(self, data, targets, incremental):
+    def _train_on_sequences(self, data, targets, incremental):
+        """Mini-batch epochs over labelled sequences, with early stopping."""
         train_index, val_index = self._split_validation(data, targets, incremental)
         batch_size = (
             min(200, len(train_index)) if self.batch_size == "auto" else self.batch_size
         )
         batch_size = min(batch_size, len(train_index))
-        network, rng = self.network_, self._random_state
-        grad, grad_views = network.new_grad()
-        l2_mask = network.weight_mask() if self.alpha else None
-        monitor = _StoppingMonitor(
-            self.tol, self.n_iter_no_change, self.early_stopping and not incremental
+        grad = self.network_.new_grad()
+        l2_mask = self.network_.weight_mask() if self.alpha else None
+
+        def run_epoch():
+            return self._run_epoch(data, targets, train_index, batch_size, grad, l2_mask)
+
+        def validate():
+            return self._record_validation(data, targets, val_index)
+
+        self._train(
+            run_epoch, len(train_index), incremental, None if val_index is None else validate
         )
+
+    def _train(self, run_epoch, n_samples, incremental, validate=None):
+        """The epoch loop: stopping, divergence, interruption, curves.
+
+        ``run_epoch()`` trains one epoch and returns its mean loss;
+        ``validate()``, if given, returns the held-out score after it.
+        """
+        network = self.network_
+        monitor = _StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
         max_iter = 1 if incremental else self.max_iter
         stopped = False
         try:
@@ -289,18 +305,15 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
                 snapshot = network.coef.copy()
                 # Divergence is detected and reported below, not by numpy.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self._run_epoch(
-                        data, targets, train_index, batch_size, rng, grad, grad_views,
-                        l2_mask,
-                    )
+                    loss = run_epoch()
                 if not np.isfinite(loss):
                     network.coef[...] = snapshot
                     raise FloatingPointError()
                 self.n_iter_ += 1
-                self.t_ += len(train_index)
+                self.t_ += n_samples
                 self.loss_ = loss
                 self.loss_curve_.append(loss)
-                score = self._record_validation(data, targets, val_index)
+                score = validate() if validate is not None else None
                 stopped = monitor.update(loss, score, network.coef)
                 self._print_epoch(loss, score, time.perf_counter() - start)
                 if stopped:
@@ -328,9 +341,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
 
-    def _run_epoch(self, data, targets, index, batch_size, rng, grad, grad_views, l2_mask):
+    def _run_epoch(self, data, targets, index, batch_size, grad, l2_mask):
         """One pass over ``index`` in length-sorted mini-batches; mean loss."""
-        network = self.network_
+        rng = self._random_state
         if self.shuffle:
             index = rng.permutation(index)
         index = index[np.argsort(-data.lengths[index], kind="stable")]
@@ -339,30 +352,42 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         total = 0.0
         for rows in chunks:
-            batch = data.batch(rows, network.dtype)
-            loss = self._loss_and_gradient(batch, targets, grad, grad_views, l2_mask)
+            batch = data.batch(rows, self.network_.dtype)
+            target, weight = self._batch_targets(batch, targets)
+            loss, _ = self._train_step(batch, target, weight, grad, l2_mask)
             if not np.isfinite(loss):
                 return loss
-            clip_gradients(grad, self.clip_value, self.clip_norm)
-            self._optimizer.update_params(network.coef, grad)
             total += loss * len(rows)
         return total / len(index)
 
-    def _loss_and_gradient(self, batch, targets, grad, grad_views, l2_mask):
-        """Mean loss of one batch (plus L2); fills ``grad``."""
+    def _train_step(self, batch, target, weight, grad, l2_mask, initial_state=None):
+        """Loss and gradient of one batch, then one clipped optimizer update.
+
+        Returns the loss and the forward cache (for carried states)."""
+        loss, cache = self._loss_and_gradient(
+            batch, target, weight, grad, l2_mask, initial_state
+        )
+        if np.isfinite(loss):
+            clip_gradients(grad[0], self.clip_value, self.clip_norm)
+            self._optimizer.update_params(self.network_.coef, grad[0])
+        return loss, cache
+
+    def _loss_and_gradient(self, batch, target, weight, grad, l2_mask, initial_state=None):
+        """Loss of one batch (weighted mean, plus L2); fills ``grad``, the
+        (flat, named views) pair of :meth:`RecurrentNetwork.new_grad`."""
         network = self.network_
-        out, cache = network.forward(batch)
-        target, weight = self._batch_targets(batch, targets)
+        out, cache = network.forward(batch, initial_state)
         loss, d_out = LOSS_FUNCTIONS[self._loss](
             out.reshape(-1, network.n_outputs), target, weight
         )
-        network.backward(d_out, cache, grad_views)
+        network.backward(d_out, cache, grad[1])
         if l2_mask is not None:
             scale = self.alpha / batch.n_sequences
             penalised = network.coef * l2_mask
             loss += 0.5 * scale * float(np.dot(penalised, network.coef))
-            grad += scale * penalised
-        return loss
+            flat_grad = grad[0]
+            flat_grad += scale * penalised
+        return loss, cache
 
     def _batch_targets(self, batch, targets):
         """Targets of a time-major batch, flat as the network's output rows,

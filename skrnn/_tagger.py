@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
 
 from ._base import BaseRNN
 from ._sequences import check_sequence_targets, check_sequences, is_nested_scalar_table
@@ -176,6 +176,8 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
         else:
             flat = check_sequence_targets(y, data.lengths)
             form = "list"
+        if flat.dtype.kind in "fc":
+            assert_all_finite(flat, input_name="y")
         check_classification_targets(flat)
         if reset:
             self._y_form = form

@@ -192,10 +192,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             ``n_steps`` is ``max_length`` if set, else the longest text (at
             least 1, so an empty text is one padding step).
         """
-        check_is_fitted(self)
-        docs = self._tokenize_all(X)
-        vocab = self.vocabulary_
-        rows = [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in docs]
+        rows = self._id_lists(X)
         width = self.max_length or max([len(r) for r in rows] + [1])
         out = np.full((len(rows), width), PAD_ID, dtype=np.int32)
         for i, row in enumerate(rows):
@@ -203,6 +200,12 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
                 row = row[:width] if self.truncating == "post" else row[-width:]
             out[i, : len(row)] = row
         return out
+
+    def _id_lists(self, X):
+        """The ids of every text, unpadded (lists of int)."""
+        check_is_fitted(self)
+        vocab = self.vocabulary_
+        return [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in self._tokenize_all(X)]
 
     def inverse_transform(self, X):
         """Tokens of each row of ids, padding dropped.

@@ -245,18 +245,20 @@ def test_estimator_gradient_with_l2_matches_finite_differences():
     data = check_sequences(reg, X, reset=False)
     targets, _ = reg._encode_targets(y, data, reset=False)
     batch = data.batch(np.arange(len(X)), np.float64)
+    target, weight = reg._batch_targets(batch, targets)
     net = reg.network_
-    grad, views = net.new_grad()
+    grad = net.new_grad()
     mask = net.weight_mask()
-    reg._loss_and_gradient(batch, targets, grad, views, mask)
+    reg._loss_and_gradient(batch, target, weight, grad, mask)
+    grad = grad[0]
     eps = 1e-6
     for i in range(0, net.coef.size, 3):
         saved = net.coef[i]
         losses = []
         for delta in (eps, -eps):
             net.coef[i] = saved + delta
-            g2, v2 = net.new_grad()
-            losses.append(reg._loss_and_gradient(batch, targets, g2, v2, mask))
+            loss, _ = reg._loss_and_gradient(batch, target, weight, net.new_grad(), mask)
+            losses.append(loss)
         net.coef[i] = saved
         numeric = (losses[0] - losses[1]) / (2 * eps)
         assert abs(numeric - grad[i]) <= 1e-6 * max(1.0, abs(numeric))

@@ -28,3 +28,10 @@ def test_pos_tagging_beats_most_frequent_tag(data_dir):
     results = load_example("pos_tagging").main(data_dir / "ud_english_lines")
     assert 0.85 < results["baseline_accuracy"] < 0.92
     assert results["accuracy"] > results["baseline_accuracy"] + 0.02
+
+
+def test_seed2_kafka_char_rnn_matches_the_seed_loss():
+    results = load_example("kafka_char_rnn").main(updates=10_000, random_state=0)
+    assert results["updates"] == 10_000
+    assert results["smoothed_nats_per_char"] <= 63.7 / 35
+    assert results["nats_per_char"] < 2.0

@@ -65,3 +65,40 @@ def load_zhou_sentiment(*, subset="train", return_X_y=False):
         target_names=np.array(["negative", "positive"]),
         DESCR=ZHOU_DESCR,
     )
+
+
+KAFKA_END = "End of the Project Gutenberg EBook"
+
+
+@validate_params({"strip_license": ["boolean"]}, prefer_skip_nested_validation=True)
+def load_kafka(*, strip_license=True):
+    """Franz Kafka's *Metamorphosis* (David Wyllie's translation), the text of
+    the character-level seed (min-char-rnn style).
+
+    Project Gutenberg eBook #5200, public domain in the USA; the file keeps
+    the Project Gutenberg license at its end.
+
+    Parameters
+    ----------
+    strip_license : bool, default=True
+        Drop the Project Gutenberg footer and license (from "End of the
+        Project Gutenberg EBook" on), leaving the story only.
+
+    Returns
+    -------
+    text : str
+        The text.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import load_kafka
+    >>> text = load_kafka()
+    >>> text[:40]
+    'One morning, when Gregor Samsa woke from'
+    >>> len(load_kafka(strip_license=False)) > len(text)
+    True
+    """
+    text = _read_text("kafka.txt")
+    if strip_license:
+        text = text[: text.index(KAFKA_END)].rstrip() + "\n"
+    return text

@@ -1,0 +1,549 @@
+"""RNNLanguageModel: next-token model of a text, trained with truncated BPTT."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseRNN
+from ._network import RecurrentNetwork
+from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
+from .text import SequenceVectorizer
+
+SCORE_WINDOW = 256
+SCORE_STREAMS = 512
+
+
+class _Windows:
+    """Token streams cut into windows of ``seq_length`` steps.
+
+    Every document is its own token stream; its inputs are the padding id
+    (a "start of text" step whose input row is zero) followed by all but its
+    last token, its targets are its tokens. Windows are laid out as
+    ``(n_streams, n_windows)``; ``starts`` marks windows whose stream begins
+    fresh (zero state): a document's first window and each stream's first.
+
+    ``carry_tokens`` (one id per stream) continues streams of an earlier
+    text: their first window keeps the carried state and, where a document
+    starts, reads the carried token instead of the start step.
+    """
+
+    def __init__(self, docs, seq_length, n_streams=None, carry_tokens=None):
+        windows = [self._cut(np.asarray(ids, dtype=np.intp), seq_length) for ids in docs]
+        windows = [w for w in windows if w is not None]
+        if n_streams is None:  # one stream per document
+            groups = windows
+        else:  # all windows in order, split into contiguous streams
+            joined = [np.concatenate(parts) for parts in zip(*windows)]
+            count = len(joined[0])
+            n_streams = min(n_streams, count)
+            bounds = np.linspace(0, count, n_streams + 1).round().astype(int)
+            groups = [[part[a:b] for part in joined] for a, b in zip(bounds, bounds[1:])]
+        n_windows = max(len(g[0]) for g in groups)
+        shape = (len(groups), n_windows)
+        self.inputs = np.zeros(shape + (seq_length,), dtype=np.intp)
+        self.targets = np.zeros(shape + (seq_length,), dtype=np.intp)
+        self.lengths = np.zeros(shape, dtype=np.intp)
+        self.starts = np.ones(shape, dtype=bool)
+        for b, (inputs, targets, lengths, starts) in enumerate(groups):
+            k = len(lengths)
+            self.inputs[b, :k], self.targets[b, :k] = inputs, targets
+            self.lengths[b, :k], self.starts[b, :k] = lengths, starts
+        self.starts[:, 0] = True
+        if carry_tokens is not None and len(carry_tokens) == len(groups):
+            fresh = self.inputs[:, 0, 0] == PAD_ID
+            self.inputs[fresh, 0, 0] = carry_tokens[fresh]
+            self.starts[:, 0] = False
+
+    def last_tokens(self):
+        """The final token of every stream (to continue it later)."""
+        last_window = np.maximum((self.lengths > 0).sum(axis=1) - 1, 0)
+        rows = np.arange(self.n_streams)
+        last_step = np.maximum(self.lengths[rows, last_window] - 1, 0)
+        return self.targets[rows, last_window, last_step]
+
+    @staticmethod
+    def _cut(ids, seq_length):
+        n = len(ids)
+        if n == 0:
+            return None
+        n_windows = -(-n // seq_length)
+        inputs = np.zeros(n_windows * seq_length, dtype=np.intp)
+        targets = np.zeros_like(inputs)
+        inputs[1:n] = ids[:-1]
+        targets[:n] = ids
+        lengths = np.full(n_windows, seq_length)
+        lengths[-1] = n - (n_windows - 1) * seq_length
+        starts = np.zeros(n_windows, dtype=bool)
+        starts[0] = True
+        shape = (n_windows, seq_length)
+        return inputs.reshape(shape), targets.reshape(shape), lengths, starts
+
+    @property
+    def n_streams(self):
+        return self.lengths.shape[0]
+
+    @property
+    def n_windows(self):
+        return self.lengths.shape[1]
+
+    @property
+    def n_tokens(self):
+        return int(self.lengths.sum())
+
+    def batch(self, window, dtype):
+        """The :class:`Batch` of window ``window`` of every stream, and its
+        targets as ``(T * B,)`` time-major with a mask of the real steps."""
+        data = SequenceData(self.inputs[:, window, :, None], self.lengths[:, window], TOKENS)
+        batch = data.batch(None, dtype)
+        targets = self.targets[batch.rows, window, : batch.n_steps].T.ravel()
+        return batch, targets, batch.step_mask().ravel()
+
+
+class RNNLanguageModel(BaseRNN):
+    """Recurrent language model of characters (or words), as min-char-rnn.
+
+    ``fit`` learns a vocabulary and a next-token model of a text (a string or
+    a list of documents). Training is truncated back-propagation through
+    time: each document is one token stream, the streams are cut into
+    ``batch_size`` contiguous parts trained side by side, in windows of
+    ``seq_length`` steps; the hidden state is carried from one window to the
+    next and the gradient stops at the window's edge. Documents are never
+    glued together: each starts from a zero state with a "start of text"
+    step, so the model also learns how texts begin.
+
+    Parameters
+    ----------
+    analyzer : {'char', 'word'} or callable, default='char'
+        What a token is, as for :class:`SequenceVectorizer`.
+    lowercase : bool, default=False
+        Lower-case the text first.
+    token_pattern : str, default=r"(?u)\\b\\w+\\b"
+        Word pattern for ``analyzer='word'``.
+    max_tokens : int or None, default=None
+        Largest vocabulary (counting the padding and unknown ids).
+    min_df : int or float, default=1
+        Drop tokens found in fewer documents than this.
+    seq_length : int, default=35
+        Steps per training window (the truncation length of BPTT).
+    hidden_size : int, default=128
+        Units in each recurrent layer.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Must be False: a language model may not see the future.
+    cell : {'rnn'}, default='rnn'
+        Recurrent cell.
+    solver : {'adam', 'sgd', 'adagrad'}, default='adam'
+        Optimizer (the seed used 'adagrad' with learning rate 0.05).
+    learning_rate_init : float, default=0.002
+        Step size.
+    momentum, nesterovs_momentum, beta_1, beta_2, epsilon : as for RNNClassifier
+        Optimizer settings.
+    alpha : float, default=0.0
+        L2 penalty on the weights.
+    batch_size : int, default=32
+        Number of streams trained side by side.
+    max_iter : int, default=10
+        Epochs (passes over the text).
+    random_state : int, RandomState instance or None, default=None
+        Seed for the initial weights.
+    tol : float, default=1e-4
+        Minimum fall of the epoch loss that counts as progress.
+    n_iter_no_change : int, default=10
+        Epochs without progress before training stops.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights.
+    verbose : bool, default=False
+        Print one line per epoch.
+    clip_value : float or None, default=None
+        Clip every gradient entry to ``[-clip_value, clip_value]``.
+    clip_norm : float or None, default=5.0
+        Rescale the gradient to at most this global L2 norm.
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of the weights.
+
+    Attributes
+    ----------
+    vectorizer_ : SequenceVectorizer
+        The fitted tokenizer and vocabulary.
+    vocabulary_ : dict of str to int
+        Token to id; ids 0 (start/padding) and 1 (unknown) are reserved.
+    tokens_ : ndarray of str objects
+        The token of every id, the columns of :meth:`predict_proba`.
+    loss_, loss_curve_, best_loss_, n_iter_, coefs_
+        As for :class:`RNNClassifier`; losses are nats per token.
+    t_ : int
+        Tokens trained on.
+
+    Examples
+    --------
+    >>> from skrnn import RNNLanguageModel
+    >>> text = "abcabcabcabcabcabcabcabc" * 20
+    >>> lm = RNNLanguageModel(hidden_size=16, seq_length=12, batch_size=4,
+    ...                       learning_rate_init=0.02, max_iter=30, random_state=0)
+    >>> lm = lm.fit(text)
+    >>> lm.generate("ab", n_tokens=7, temperature=0)
+    'cabcabc'
+    >>> bool(lm.perplexity("abcabc") < 1.5)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **{
+            key: value
+            for key, value in BaseRNN._parameter_constraints.items()
+            if key not in {"input_type", "early_stopping", "validation_fraction", "shuffle"}
+        },
+        "analyzer": [StrOptions({"word", "char"}), callable],
+        "lowercase": ["boolean"],
+        "token_pattern": [str],
+        "max_tokens": [None, Interval(Integral, 3, None, closed="left")],
+        "min_df": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="both"),
+        ],
+        "seq_length": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+    _head = "every"
+    early_stopping = False  # not a parameter: the loop's stopping rule reads it
+
+    def __init__(
+        self,
+        analyzer="char",
+        *,
+        lowercase=False,
+        token_pattern=r"(?u)\b\w+\b",
+        max_tokens=None,
+        min_df=1,
+        seq_length=35,
+        hidden_size=128,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        solver="adam",
+        learning_rate_init=0.002,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        batch_size=32,
+        max_iter=10,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=5.0,
+        dtype="float32",
+    ):
+        self.analyzer = analyzer
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.max_tokens = max_tokens
+        self.min_df = min_df
+        self.seq_length = seq_length
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+
+    # The supervised hooks do not apply: fit takes no y.
+    def _encode_targets(self, y, data, reset, classes=None):
+        raise NotImplementedError
+
+    def _validation_score(self, outputs, targets):
+        raise NotImplementedError
+
+    def _documents(self, X):
+        """X (a string or an iterable of strings) -> list of id arrays."""
+        if isinstance(X, (str, bytes)):
+            X = [X]
+        docs = self.vectorizer_._id_lists(X)
+        if not any(docs):
+            raise ValueError(
+                "RNNLanguageModel needs text with at least one token; every document "
+                f"given is empty. Got {len(docs)} empty document(s) instead."
+            )
+        return docs
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary and a next-token model of the text X.
+
+        Parameters
+        ----------
+        X : str or iterable of str
+            One text, or several documents (not glued together).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        self._validate_params()
+        return self._fit_text(X, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """One more epoch on the text X, continuing from the current state.
+
+        The first call learns the vocabulary; later texts map new tokens to
+        the unknown id. Streams carry their hidden state from the previous
+        call when their number is unchanged, so a long text can be fed in
+        consecutive pieces.
+
+        Parameters
+        ----------
+        X : str or iterable of str
+            Text.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        if not hasattr(self, "network_"):
+            self._validate_params()
+        return self._fit_text(X, incremental=True)
+
+    def _fit_text(self, X, incremental):
+        if self.bidirectional:
+            raise ValueError(
+                "RNNLanguageModel predicts each token from the tokens before it, so "
+                "it cannot read the text backwards. Set bidirectional=False. Got "
+                "bidirectional=True instead."
+            )
+        first_call = not hasattr(self, "network_") or not (self.warm_start or incremental)
+        if first_call:
+            self.vectorizer_ = SequenceVectorizer(
+                analyzer=self.analyzer, lowercase=self.lowercase,
+                token_pattern=self.token_pattern, max_tokens=self.max_tokens,
+                min_df=self.min_df,
+            ).fit([X] if isinstance(X, (str, bytes)) else X)
+            self.vocabulary_ = self.vectorizer_.vocabulary_
+            self.tokens_ = self.vectorizer_.get_feature_names_out()
+            self.n_tokens_ = len(self.tokens_)
+            self._random_state = check_random_state(self.random_state)
+            self.network_ = RecurrentNetwork(
+                self.n_tokens_, self.n_tokens_, input_kind=TOKENS,
+                hidden_size=self.hidden_size, num_layers=self.num_layers,
+                cell=self.cell, head="every", output_activation="softmax",
+                dtype=np.dtype(self.dtype),
+            )
+            self.network_.initialize(self._random_state)
+            self._reset_curves()
+            self._stream_state = self._stream_tokens = None
+        carry = self._stream_tokens if incremental else None
+        windows = _Windows(self._documents(X), self.seq_length, self.batch_size, carry)
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer()
+        grad = self.network_.new_grad()
+        l2_mask = self.network_.weight_mask() if self.alpha else None
+        self._train(
+            lambda: self._run_windows(windows, grad, l2_mask), windows.n_tokens, incremental
+        )
+        return self
+
+    def _run_windows(self, windows, grad, l2_mask):
+        """One epoch: every window of every stream, state carried; mean loss
+        per token."""
+        network = self.network_
+        shape = (self.num_layers, 1, windows.n_streams, self.hidden_size)
+        state = self._stream_state
+        if state is None or state.shape != shape:
+            state = np.zeros(shape, dtype=network.dtype)
+            windows.starts[:, 0] = True
+        total = 0.0
+        for w in range(windows.n_windows):
+            state[:, :, windows.starts[:, w]] = 0.0
+            batch, target, mask = windows.batch(w, network.dtype)
+            n_real = mask.sum()
+            weight = mask.astype(network.dtype) / n_real
+            loss, cache = self._train_step(
+                batch, target, weight, grad, l2_mask, state[:, :, batch.rows]
+            )
+            if not np.isfinite(loss):
+                return loss
+            state[:, :, batch.rows] = network.final_states(cache)
+            total += loss * n_real
+        self._stream_state = state
+        self._stream_tokens = windows.last_tokens()
+        return total / windows.n_tokens
+
+    # ------------------------------------------------------------ inference
+    def _log_likelihood(self, docs):
+        """Sum of log p(token | preceding tokens of its document), and count."""
+        network = self.network_.astype(np.float64)
+        total, count = 0.0, 0
+        for start in range(0, len(docs), SCORE_STREAMS):
+            windows = _Windows(docs[start : start + SCORE_STREAMS],
+                               max(self.seq_length, SCORE_WINDOW))
+            state = np.zeros((self.num_layers, 1, windows.n_streams, self.hidden_size))
+            for w in range(windows.n_windows):
+                state[:, :, windows.starts[:, w]] = 0.0
+                batch, target, mask = windows.batch(w, np.float64)
+                out, cache = network.forward(batch, state[:, :, batch.rows])
+                proba = out.reshape(len(mask), -1)[np.flatnonzero(mask), target[mask]]
+                total += float(np.log(np.maximum(proba, np.finfo(float).tiny)).sum())
+                count += int(mask.sum())
+                state[:, :, batch.rows] = network.final_states(cache)
+        return total, count
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per token, in nats (higher is better).
+
+        Parameters
+        ----------
+        X : str or iterable of str
+            Text to score; each document is read from its start.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``mean log p(token | the tokens before it)``.
+        """
+        check_is_fitted(self)
+        total, count = self._log_likelihood(self._documents(X))
+        return total / count
+
+    def perplexity(self, X):
+        """``exp(-score(X))``: the model's effective number of choices per token.
+
+        Parameters
+        ----------
+        X : str or iterable of str
+            Text to score.
+
+        Returns
+        -------
+        perplexity : float
+        """
+        return float(np.exp(-self.score(X)))
+
+    def predict_proba(self, X):
+        """Distribution of the next token after each prompt.
+
+        Parameters
+        ----------
+        X : str or iterable of str
+            A prompt, or several. An empty prompt asks for the first token of a
+            text.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_tokens_,) or (n_prompts, n_tokens_)
+            Probabilities over ids; ``tokens_`` names the columns. 1-D for a
+            single string.
+        """
+        check_is_fitted(self)
+        single = isinstance(X, (str, bytes))
+        prompts = self.vectorizer_._id_lists([X] if single else X)
+        rows = [[PAD_ID] + ids for ids in prompts]  # the "start of text" step first
+        lengths = np.array([len(r) for r in rows])
+        values = np.zeros((len(rows), lengths.max(), 1), dtype=np.intp)
+        for i, r in enumerate(rows):
+            values[i, : len(r), 0] = r
+        outputs = self._forward_all(SequenceData(values, lengths, TOKENS))
+        proba = outputs[np.arange(len(rows)), lengths - 1]
+        return proba[0] if single else proba
+
+    def generate(self, prompt="", n_tokens=200, temperature=1.0, random_state=None):
+        """Continue ``prompt`` by sampling one token at a time.
+
+        Parameters
+        ----------
+        prompt : str, default=''
+            Text to continue; unknown tokens in it are read as the unknown id.
+            Empty: start a new text.
+        n_tokens : int, default=200
+            Tokens to generate.
+        temperature : float, default=1.0
+            Divides the log-probabilities before sampling; below 1 is more
+            conservative, 0 always takes the most probable token (greedy).
+        random_state : int, RandomState instance or None, default=None
+            Seed for sampling, so a sample can be reproduced.
+
+        Returns
+        -------
+        text : str
+            The generated continuation (without the prompt); tokens are joined
+            with '' for characters and ' ' otherwise.
+        """
+        check_is_fitted(self)
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string. Got {type(prompt).__name__} instead.")
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0. Got {temperature} instead.")
+        rng = check_random_state(random_state)
+        network = self.network_.astype(np.float64)
+        ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
+        state = np.zeros((self.num_layers, 1, 1, self.hidden_size))
+        out = None
+        for token in ids:
+            out, state = self._step(network, token, state)
+        generated = []
+        for _ in range(n_tokens):
+            token = self._sample(out, temperature, rng)
+            generated.append(self.tokens_[token])
+            out, state = self._step(network, token, state)
+        joiner = "" if self.analyzer == "char" else " "
+        return joiner.join(generated)
+
+    @staticmethod
+    def _step(network, token, state):
+        data = SequenceData(np.array([[[token]]]), np.array([1]), TOKENS)
+        out, cache = network.forward(data.batch(None, np.float64), state)
+        return out[0, 0], network.final_states(cache)
+
+    @staticmethod
+    def _sample(proba, temperature, rng):
+        proba = proba.copy()
+        proba[[PAD_ID, UNKNOWN_ID]] = 0.0  # never emit padding or '[UNK]'
+        if temperature == 0:
+            return int(np.argmax(proba))
+        with np.errstate(divide="ignore"):
+            logits = np.log(proba) / temperature
+        logits -= logits.max()
+        weights = np.exp(logits)
+        return int(rng.choice(len(weights), p=weights / weights.sum()))
+
+    def __sklearn_tags__(self):
+        tags = BaseEstimator.__sklearn_tags__(self)
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = False
+        return tags
+
+    # Text input, which sklearn's common checks do not exercise;
+    # tests/test_language_model.py checks the contract instead.
+    _skip_common_checks = True
