@@ -1,12 +1,15 @@
 """``python -m skrnn``: train on embedded data and show what was learnt."""
 
 import argparse
+import textwrap
 import time
+
+import numpy as np
 
 from sklearn.pipeline import make_pipeline
 
-from . import RNNClassifier, SequenceVectorizer, __version__
-from .datasets import load_zhou_sentiment
+from . import RNNClassifier, RNNLanguageModel, SequenceVectorizer, __version__
+from .datasets import load_kafka, load_zhou_sentiment
 
 
 def sentiment_demo(random_state):
@@ -42,16 +45,56 @@ def sentiment_demo(random_state):
               f"truth: {names[truth]})")
 
 
+def kafka_demo(random_state, seconds):
+    """Seed 2: a character model of Kafka's Metamorphosis, then a sample."""
+    text = load_kafka()
+    model = RNNLanguageModel(
+        hidden_size=128, seq_length=50, batch_size=16, learning_rate_init=0.003,
+        random_state=random_state,
+    )
+    print(f"Language model (characters): Kafka's Metamorphosis, {len(text)} "
+          f"characters, for about {seconds:g} s")
+    print("  RNNLanguageModel(hidden_size=128, seq_length=50, batch_size=16)")
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        model.partial_fit(text)  # one epoch per call, state carried
+    elapsed = time.perf_counter() - start
+    print(f"  trained {model.n_iter_} epochs in {elapsed:.1f} s; loss "
+          f"{model.loss_curve_[0]:.3f} -> {model.loss_curve_[-1]:.3f} nats/char "
+          f"(uniform guessing: {np.log(model.n_tokens_ - 2):.3f})")
+    sample = model.generate("Gregor ", n_tokens=240, temperature=0.7,
+                            random_state=random_state)
+    print("  sample (temperature 0.7) after 'Gregor ':")
+    for paragraph in ("Gregor " + sample).split("\n"):
+        print(textwrap.fill(paragraph, width=78, initial_indent="    ",
+                            subsequent_indent="    "))
+
+
+PARTS = {"sentiment": sentiment_demo, "kafka": kafka_demo}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skrnn",
         description=f"skrnn {__version__} demo: trains recurrent networks on data "
         "shipped with the package and prints what they learnt.",
     )
+    parser.add_argument("--part", choices=["all", *PARTS], default="all",
+                        help="which demo to run: the sentiment classifier, the Kafka "
+                        "character model, or both (default)")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="training time budget of the character model "
+                        "(default 15)")
     parser.add_argument("--random-state", type=int, default=0,
-                        help="seed for initialisation and shuffling (default 0)")
+                        help="seed for initialisation, shuffling and sampling "
+                        "(default 0)")
     args = parser.parse_args(argv)
-    sentiment_demo(args.random_state)
+    if args.part in ("all", "sentiment"):
+        sentiment_demo(args.random_state)
+    if args.part == "all":
+        print()
+    if args.part in ("all", "kafka"):
+        kafka_demo(args.random_state, args.seconds)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._cells import CELLS
+from ._cells import CELLS, Workspace
 from ._network import LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import OPTIMIZERS, clip_gradients
 from ._sequences import check_sequences
@@ -67,6 +67,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "cell": [StrOptions(set(CELLS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "recurrent_init": [StrOptions({"uniform", "orthogonal"})],
+        "forget_bias": [Real],
         "solver": [StrOptions(set(OPTIMIZERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -103,6 +106,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         num_layers=1,
         bidirectional=False,
         cell="rnn",
+        dropout=0.0,
+        recurrent_init="uniform",
+        forget_bias=1.0,
         solver="adam",
         learning_rate_init=0.001,
         momentum=0.9,
@@ -130,6 +136,9 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.cell = cell
+        self.dropout = dropout
+        self.recurrent_init = recurrent_init
+        self.forget_bias = forget_bias
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
@@ -202,7 +211,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         if first_call:
             self._random_state = check_random_state(self.random_state)
             self.network_ = self._build_network(data, n_outputs)
-            self.network_.initialize(self._random_state)
+            self._initialize_weights()
             self._reset_curves()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
@@ -211,6 +220,11 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
 
     def _check_sequences(self, X, reset):
         return check_sequences(self, X, reset=reset, input_type=self.input_type)
+
+    def _initialize_weights(self):
+        self.network_.initialize(
+            self._random_state, self.recurrent_init, self.forget_bias
+        )
 
     def _build_network(self, data, n_outputs):
         n_inputs = self.n_tokens_ if data.kind == "tokens" else data.n_features
@@ -278,9 +292,10 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         batch_size = min(batch_size, len(train_index))
         grad = self.network_.new_grad()
         l2_mask = self.network_.weight_mask() if self.alpha else None
+        ws = Workspace()
 
         def run_epoch():
-            return self._run_epoch(data, targets, train_index, batch_size, grad, l2_mask)
+            return self._run_epoch(data, targets, train_index, batch_size, grad, l2_mask, ws)
 
         def validate():
             return self._record_validation(data, targets, val_index)
@@ -341,7 +356,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
 
-    def _run_epoch(self, data, targets, index, batch_size, grad, l2_mask):
+    def _run_epoch(self, data, targets, index, batch_size, grad, l2_mask, ws):
         """One pass over ``index`` in length-sorted mini-batches; mean loss."""
         rng = self._random_state
         if self.shuffle:
@@ -354,29 +369,33 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         for rows in chunks:
             batch = data.batch(rows, self.network_.dtype)
             target, weight = self._batch_targets(batch, targets)
-            loss, _ = self._train_step(batch, target, weight, grad, l2_mask)
+            loss, _ = self._train_step(batch, target, weight, grad, l2_mask, ws)
             if not np.isfinite(loss):
                 return loss
             total += loss * len(rows)
         return total / len(index)
 
-    def _train_step(self, batch, target, weight, grad, l2_mask, initial_state=None):
+    def _train_step(self, batch, target, weight, grad, l2_mask, ws, initial_state=None):
         """Loss and gradient of one batch, then one clipped optimizer update.
 
         Returns the loss and the forward cache (for carried states)."""
         loss, cache = self._loss_and_gradient(
-            batch, target, weight, grad, l2_mask, initial_state
+            batch, target, weight, grad, l2_mask, ws, initial_state
         )
         if np.isfinite(loss):
             clip_gradients(grad[0], self.clip_value, self.clip_norm)
             self._optimizer.update_params(self.network_.coef, grad[0])
         return loss, cache
 
-    def _loss_and_gradient(self, batch, target, weight, grad, l2_mask, initial_state=None):
+    def _loss_and_gradient(
+        self, batch, target, weight, grad, l2_mask, ws=None, initial_state=None
+    ):
         """Loss of one batch (weighted mean, plus L2); fills ``grad``, the
         (flat, named views) pair of :meth:`RecurrentNetwork.new_grad`."""
         network = self.network_
-        out, cache = network.forward(batch, initial_state)
+        out, cache = network.forward(
+            batch, initial_state, ws, self.dropout, self._random_state
+        )
         loss, d_out = LOSS_FUNCTIONS[self._loss](
             out.reshape(-1, network.n_outputs), target, weight
         )
@@ -434,6 +453,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         its batch.
         """
         network = self.network_.astype(np.float64)
+        ws = Workspace()
         index = np.arange(len(data)) if index is None else np.asarray(index)
         order = np.argsort(-data.lengths[index], kind="stable")
         if self._head == "last":
@@ -444,7 +464,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         for start in range(0, len(order), PREDICT_CHUNK):
             chunk = order[start : start + PREDICT_CHUNK]
             batch = data.batch(index[chunk], network.dtype)
-            out, _ = network.forward(batch)
+            out, _ = network.forward(batch, ws=ws)
             if self._head == "every":
                 out = out.swapaxes(0, 1) * batch.step_mask().T[:, :, None]
                 outputs[chunk[batch.order], : batch.n_steps] = out

@@ -25,8 +25,17 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Number of stacked recurrent layers.
     bidirectional : bool, default=False
         Also read every sequence backwards and join both summaries.
-    cell : {'rnn'}, default='rnn'
-        Recurrent cell; 'rnn' is the tanh (Elman) cell.
+    cell : {'rnn', 'gru', 'lstm'}, default='rnn'
+        Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
+        gated cells with PyTorch's equations and gate order.
+    dropout : float, default=0.0
+        Share of each layer's outputs zeroed (inverted dropout) before the next
+        layer while training; needs ``num_layers > 1`` to have an effect.
+    recurrent_init : {'uniform', 'orthogonal'}, default='uniform'
+        Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
+        per gate.
+    forget_bias : float, default=1.0
+        Initial bias of the LSTM's forget gate (other cells ignore it).
     solver : {'adam', 'sgd', 'adagrad'}, default='adam'
         Optimizer for the weights.
     learning_rate_init : float, default=0.001

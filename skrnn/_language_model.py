@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN
+from ._cells import Workspace
 from ._network import RecurrentNetwork
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from .text import SequenceVectorizer
@@ -135,8 +136,17 @@ class RNNLanguageModel(BaseRNN):
         Number of stacked recurrent layers.
     bidirectional : bool, default=False
         Must be False: a language model may not see the future.
-    cell : {'rnn'}, default='rnn'
-        Recurrent cell.
+    cell : {'rnn', 'gru', 'lstm'}, default='rnn'
+        Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
+        gated cells with PyTorch's equations and gate order.
+    dropout : float, default=0.0
+        Share of each layer's outputs zeroed (inverted dropout) before the next
+        layer while training; needs ``num_layers > 1`` to have an effect.
+    recurrent_init : {'uniform', 'orthogonal'}, default='uniform'
+        Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
+        per gate.
+    forget_bias : float, default=1.0
+        Initial bias of the LSTM's forget gate (other cells ignore it).
     solver : {'adam', 'sgd', 'adagrad'}, default='adam'
         Optimizer (the seed used 'adagrad' with learning rate 0.05).
     learning_rate_init : float, default=0.002
@@ -225,6 +235,9 @@ class RNNLanguageModel(BaseRNN):
         num_layers=1,
         bidirectional=False,
         cell="rnn",
+        dropout=0.0,
+        recurrent_init="uniform",
+        forget_bias=1.0,
         solver="adam",
         learning_rate_init=0.002,
         momentum=0.9,
@@ -254,6 +267,9 @@ class RNNLanguageModel(BaseRNN):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.cell = cell
+        self.dropout = dropout
+        self.recurrent_init = recurrent_init
+        self.forget_bias = forget_bias
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
@@ -358,7 +374,7 @@ class RNNLanguageModel(BaseRNN):
                 cell=self.cell, head="every", output_activation="softmax",
                 dtype=np.dtype(self.dtype),
             )
-            self.network_.initialize(self._random_state)
+            self._initialize_weights()
             self._reset_curves()
             self._stream_state = self._stream_tokens = None
         carry = self._stream_tokens if incremental else None
@@ -367,32 +383,34 @@ class RNNLanguageModel(BaseRNN):
             self._optimizer = self._make_optimizer()
         grad = self.network_.new_grad()
         l2_mask = self.network_.weight_mask() if self.alpha else None
+        ws = Workspace()
         self._train(
-            lambda: self._run_windows(windows, grad, l2_mask), windows.n_tokens, incremental
+            lambda: self._run_windows(windows, grad, l2_mask, ws), windows.n_tokens,
+            incremental,
         )
         return self
 
-    def _run_windows(self, windows, grad, l2_mask):
+    def _run_windows(self, windows, grad, l2_mask, ws):
         """One epoch: every window of every stream, state carried; mean loss
         per token."""
         network = self.network_
-        shape = (self.num_layers, 1, windows.n_streams, self.hidden_size)
+        shape = network.state_shape(windows.n_streams)
         state = self._stream_state
         if state is None or state.shape != shape:
             state = np.zeros(shape, dtype=network.dtype)
             windows.starts[:, 0] = True
         total = 0.0
         for w in range(windows.n_windows):
-            state[:, :, windows.starts[:, w]] = 0.0
+            state[:, :, :, windows.starts[:, w]] = 0.0
             batch, target, mask = windows.batch(w, network.dtype)
             n_real = mask.sum()
             weight = mask.astype(network.dtype) / n_real
             loss, cache = self._train_step(
-                batch, target, weight, grad, l2_mask, state[:, :, batch.rows]
+                batch, target, weight, grad, l2_mask, ws, state[:, :, :, batch.rows]
             )
             if not np.isfinite(loss):
                 return loss
-            state[:, :, batch.rows] = network.final_states(cache)
+            state[:, :, :, batch.rows] = network.final_states(cache)
             total += loss * n_real
         self._stream_state = state
         self._stream_tokens = windows.last_tokens()
@@ -402,19 +420,20 @@ class RNNLanguageModel(BaseRNN):
     def _log_likelihood(self, docs):
         """Sum of log p(token | preceding tokens of its document), and count."""
         network = self.network_.astype(np.float64)
+        ws = Workspace()
         total, count = 0.0, 0
         for start in range(0, len(docs), SCORE_STREAMS):
             windows = _Windows(docs[start : start + SCORE_STREAMS],
                                max(self.seq_length, SCORE_WINDOW))
-            state = np.zeros((self.num_layers, 1, windows.n_streams, self.hidden_size))
+            state = np.zeros(network.state_shape(windows.n_streams))
             for w in range(windows.n_windows):
-                state[:, :, windows.starts[:, w]] = 0.0
+                state[:, :, :, windows.starts[:, w]] = 0.0
                 batch, target, mask = windows.batch(w, np.float64)
-                out, cache = network.forward(batch, state[:, :, batch.rows])
+                out, cache = network.forward(batch, state[:, :, :, batch.rows], ws)
                 proba = out.reshape(len(mask), -1)[np.flatnonzero(mask), target[mask]]
                 total += float(np.log(np.maximum(proba, np.finfo(float).tiny)).sum())
                 count += int(mask.sum())
-                state[:, :, batch.rows] = network.final_states(cache)
+                state[:, :, :, batch.rows] = network.final_states(cache)
         return total, count
 
     def score(self, X, y=None):
@@ -507,23 +526,24 @@ class RNNLanguageModel(BaseRNN):
         rng = check_random_state(random_state)
         network = self.network_.astype(np.float64)
         ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
-        state = np.zeros((self.num_layers, 1, 1, self.hidden_size))
+        state = np.zeros(network.state_shape(1))
+        ws = Workspace()
         out = None
         for token in ids:
-            out, state = self._step(network, token, state)
+            out, state = self._step(network, token, state, ws)
         generated = []
         for _ in range(n_tokens):
             token = self._sample(out, temperature, rng)
             generated.append(self.tokens_[token])
-            out, state = self._step(network, token, state)
+            out, state = self._step(network, token, state, ws)
         joiner = "" if self.analyzer == "char" else " "
         return joiner.join(generated)
 
     @staticmethod
-    def _step(network, token, state):
+    def _step(network, token, state, ws):
         data = SequenceData(np.array([[[token]]]), np.array([1]), TOKENS)
-        out, cache = network.forward(data.batch(None, np.float64), state)
-        return out[0, 0], network.final_states(cache)
+        out, cache = network.forward(data.batch(None, np.float64), state, ws)
+        return out[0, 0].copy(), network.final_states(cache)
 
     @staticmethod
     def _sample(proba, temperature, rng):

@@ -8,7 +8,7 @@ on one array and pickles hold nothing but that vector and its layout.
 import numpy as np
 import scipy.sparse as sp
 
-from ._cells import CELLS
+from ._cells import CELLS, Workspace
 from ._sequences import DENSE
 
 
@@ -49,6 +49,13 @@ def squared_loss(pred, target, weight):
 
 
 LOSS_FUNCTIONS = {"log_loss": log_loss, "squared_error": squared_loss}
+
+
+def _orthogonal(n, rng):
+    """A random orthogonal n x n matrix (QR of a Gaussian, signs fixed so the
+    distribution is uniform; Saxe et al., 2014)."""
+    q, r = np.linalg.qr(rng.normal(size=(n, n)))
+    return q * np.sign(np.diag(r))
 
 
 def reversal_index(lengths, n_steps):
@@ -182,19 +189,27 @@ class RecurrentNetwork:
         self.params = self._views(self.coef)
 
     # ----------------------------------------------------------- initialising
-    def initialize(self, rng):
-        """Uniform(-1/sqrt(H), 1/sqrt(H)) recurrent weights as PyTorch,
-        Glorot-uniform output layer as MLPClassifier, zero biases."""
-        bound = 1.0 / np.sqrt(self.hidden_size)
+    def initialize(self, rng, recurrent_init="uniform", forget_bias=0.0):
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) recurrent weights as PyTorch (or an
+        orthogonal matrix per gate for ``W_hh``), Glorot-uniform output layer as
+        MLPClassifier, zero biases except the LSTM forget gate's
+        ``forget_bias`` (Jozefowicz et al., 2015, recommend 1)."""
+        H = self.hidden_size
+        bound = 1.0 / np.sqrt(H)
         for name, view in self.params.items():
             if name.startswith("W_out"):
                 fan_in, fan_out = view.shape
                 limit = np.sqrt(6.0 / (fan_in + fan_out))
                 view[...] = rng.uniform(-limit, limit, view.shape)
+            elif name.startswith("W_hh") and recurrent_init == "orthogonal":
+                for gate in range(view.shape[1] // H):
+                    view[:, gate * H : (gate + 1) * H] = _orthogonal(H, rng)
             elif name.startswith("W"):
                 view[...] = rng.uniform(-bound, bound, view.shape)
             else:
                 view[...] = 0.0
+            if name.startswith("b_ih") and self.cell == "lstm":
+                view[H : 2 * H] = forget_bias
         if self.input_kind != DENSE:
             for layer_key in self._directions(0):
                 self.params[f"W_ih.{layer_key}"][0] = 0.0  # padding / missing id
@@ -203,27 +218,46 @@ class RecurrentNetwork:
         return [f"{layer}.{d}" for d in range(self.n_directions)]
 
     # ---------------------------------------------------------------- forward
-    def forward(self, batch, initial_state=None):
+    def state_shape(self, n_seq):
+        """Shape of initial/final states: (layers, directions, h[/c], B, H)."""
+        n_states = CELLS[self.cell].n_states
+        return (self.num_layers, self.n_directions, n_states, n_seq, self.hidden_size)
+
+    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None):
         """Run the network on a :class:`~skrnn._sequences.Batch`.
 
+        ``initial_state`` is ``(L, D, n_states, B, H)`` (zeros if None);
+        ``ws`` a :class:`~skrnn._cells.Workspace` whose buffers the outputs
+        live in until its next use (a fresh one if None). ``dropout`` > 0
+        (training only) zeroes that share of each layer's outputs before the
+        next layer, scaling the rest by ``1 / (1 - dropout)``, with masks
+        drawn from ``rng``.
         Returns the output activations, ``(B, n_outputs)`` for the last-step
         head or ``(T, B, n_outputs)`` for the every-step head, in batch order,
         and a cache for :meth:`backward`.
         """
+        ws = Workspace() if ws is None else ws
         cell = CELLS[self.cell]()
         lengths, batch_sizes = batch.lengths, batch.batch_sizes
         n_steps, n_seq = batch.n_steps, batch.n_sequences
         rev = reversal_index(lengths, n_steps) if self.n_directions == 2 else None
         cols = np.arange(n_seq)[None, :]
         layer_input = batch.inputs
-        layers = []
+        layers, masks = [], []
         for layer in range(self.num_layers):
+            if layer > 0 and dropout > 0:
+                keep = rng.random_sample(layer_input.shape) >= dropout
+                masks.append(keep / self.dtype.type(1.0 - dropout))
+                layer_input = layer_input * masks[-1]
             traces = []
             for d, key in enumerate(self._directions(layer)):
                 inp = layer_input if d == 0 else layer_input[rev, cols]
-                trace = cell.allocate(n_steps, n_seq, self.hidden_size, self.dtype)
+                trace = cell.allocate(ws, key, n_steps, n_seq, self.hidden_size, self.dtype)
                 self._project(inp, key, trace.proj, tokens=layer == 0)
-                h0 = 0.0 if initial_state is None else initial_state[layer, d]
+                if initial_state is None:
+                    h0 = np.zeros(self.state_shape(n_seq)[2:], dtype=self.dtype)
+                else:
+                    h0 = initial_state[layer, d]
                 p = self.params
                 cell.forward(trace, p[f"W_hh.{key}"], p.get(f"b_hh.{key}"), batch_sizes, h0)
                 traces.append((inp, trace))
@@ -233,10 +267,11 @@ class RecurrentNetwork:
             features = self._summary(layers[-1], lengths)  # (B, H * D)
         else:
             features = layer_input.reshape(n_steps * n_seq, -1)  # (T * B, H * D)
-        out = features @ self.params["W_out"]
+        out = ws.empty("out", (len(features), self.n_outputs), self.dtype)
+        np.matmul(features, self.params["W_out"], out=out)
         out += self.params["b_out"]
         OUTPUT_ACTIVATIONS[self.output_activation](out)
-        cache = (cell, batch, layers, features, rev, cols)
+        cache = (cell, batch, layers, features, rev, cols, ws, masks)
         if self.head == "every":
             out = out.reshape(n_steps, n_seq, -1)
         return out, cache
@@ -245,7 +280,7 @@ class RecurrentNetwork:
         """``out = inp @ W_ih + b_ih`` for all steps (a row lookup for ids)."""
         W, b = self.params[f"W_ih.{key}"], self.params[f"b_ih.{key}"]
         if tokens and self.input_kind != DENSE:
-            np.take(W, inp[..., 0], axis=0, out=out)
+            np.take(W, inp[..., 0], axis=0, out=out, mode="clip")  # ids checked
             for slot in range(1, inp.shape[-1]):
                 out += W[inp[..., slot]]
         else:
@@ -265,11 +300,11 @@ class RecurrentNetwork:
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def final_states(self, cache):
-        """Hidden states after each sequence's last real step, ``(L, D, B, H)``."""
-        _, batch, layers, *_ = cache
+        """States after each sequence's last real step, ``(L, D, n_states, B, H)``."""
+        cell, batch, layers, *_ = cache
         rows = np.arange(batch.n_sequences)
-        return np.stack(
-            [[t.states[batch.lengths, rows] for _, t in traces] for traces in layers]
+        return np.array(
+            [[cell.final_state(t, batch.lengths, rows) for _, t in traces] for traces in layers]
         )
 
     # --------------------------------------------------------------- backward
@@ -277,12 +312,13 @@ class RecurrentNetwork:
         """Back-propagate ``d_out`` (gradient w.r.t. the output pre-activation,
         shaped like the forward output) and write every gradient into the
         named views ``grads``."""
-        cell, batch, layers, features, rev, cols = cache
+        cell, batch, layers, features, rev, cols, ws, masks = cache
         n_steps, n_seq, H = batch.n_steps, batch.n_sequences, self.hidden_size
         d_out = d_out.reshape(-1, self.n_outputs)
-        grads["W_out"][...] = features.T @ d_out
-        grads["b_out"][...] = d_out.sum(axis=0)
-        d_features = d_out @ self.params["W_out"].T
+        np.matmul(features.T, d_out, out=grads["W_out"])
+        d_out.sum(axis=0, out=grads["b_out"])
+        d_features = ws.empty("d_features", features.shape, self.dtype)
+        np.matmul(d_out, self.params["W_out"].T, out=d_features)
         d_layer_output = None
         if self.head == "every":
             d_layer_output = d_features.reshape(n_steps, n_seq, -1)
@@ -290,7 +326,7 @@ class RecurrentNetwork:
             d_input = None
             for d, key in enumerate(self._directions(layer)):
                 inp, trace = layers[layer][d]
-                d_states = np.zeros_like(trace.states)  # (T + 1, B, H)
+                d_states = ws.zeros("d_states", trace.states.shape, self.dtype)
                 if d_layer_output is not None:
                     part = d_layer_output[..., d * H : (d + 1) * H]
                     d_states[1:] = part if d == 0 else part[rev, cols]
@@ -299,9 +335,9 @@ class RecurrentNetwork:
                         :, d * H : (d + 1) * H
                     ]
                 p = self.params
-                d_proj, dW_hh, db_hh, _ = cell.backward(
+                d_proj, dW_hh, db_hh = cell.backward(
                     trace, d_states, p[f"W_hh.{key}"], p.get(f"b_hh.{key}"),
-                    batch.batch_sizes,
+                    batch.batch_sizes, ws,
                 )
                 grads[f"W_hh.{key}"][...] = dW_hh
                 if db_hh is not None:
@@ -310,6 +346,8 @@ class RecurrentNetwork:
                 if d_inp is not None:
                     d_inp = d_inp if d == 0 else d_inp[rev, cols]
                     d_input = d_inp if d_input is None else d_input + d_inp
+            if layer > 0 and masks:
+                d_input *= masks[layer - 1]
             d_layer_output = d_input
 
     def _project_backward(self, inp, key, d_proj, grads, tokens):

@@ -29,18 +29,29 @@ def _data(kind, rng):
 
 
 LAYOUTS = ["dense", "ragged", "tokens", "token_features"]
+CELLS = ["rnn", "gru", "lstm"]
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", LAYOUTS)
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
-def test_last_step_head_gradient(kind, num_layers, bidirectional, loss):
+def test_last_step_head_gradient(cell, kind, num_layers, bidirectional):
+    _check_last_step(cell, kind, num_layers, bidirectional, "log_loss")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("kind", ["ragged", "tokens"])
+def test_squared_error_gradient(cell, kind):
+    _check_last_step(cell, kind, 2, True, "squared_error")
+
+
+def _check_last_step(cell, kind, num_layers, bidirectional, loss):
     rng = np.random.RandomState(0)
     data = _data(kind, rng)
     n_out = 3
     net = make_network(
-        data, n_out, rng, hidden_size=4, num_layers=num_layers,
+        data, n_out, rng, hidden_size=4, num_layers=num_layers, cell=cell,
         bidirectional=bidirectional, head="last",
         output_activation="softmax" if loss == "log_loss" else "identity",
     )
@@ -60,15 +71,16 @@ def _output_and_grad(net, batch, d_row):
     return batch.unsort(out), g
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_padding_gives_exactly_the_unpadded_output_and_gradient(bidirectional):
+def test_padding_gives_exactly_the_unpadded_output_and_gradient(cell, bidirectional):
     """Extra padding steps change nothing, bit for bit."""
     rng = np.random.RandomState(1)
     ids = np.array([[2, 3, 4, 5], [6, 2, 0, 0]])
     padded = np.hstack([ids, np.zeros((2, 6), dtype=ids.dtype)])
     tight = check_sequences(_Holder(), ids, reset=True)
     loose = check_sequences(_Holder(), padded, reset=True)
-    net = make_network(tight, 2, rng, hidden_size=5, bidirectional=bidirectional)
+    net = make_network(tight, 2, rng, hidden_size=5, bidirectional=bidirectional, cell=cell)
     d_row = np.array([0.3, -0.7])
     out_a, grad_a = _output_and_grad(net, tight.batch(), d_row)
     out_b, grad_b = _output_and_grad(net, loose.batch(), d_row)
@@ -76,13 +88,14 @@ def test_padding_gives_exactly_the_unpadded_output_and_gradient(bidirectional):
     np.testing.assert_array_equal(grad_a, grad_b)
 
 
-def test_sequence_alone_or_padded_in_a_batch_agree():
+@pytest.mark.parametrize("cell", CELLS)
+def test_sequence_alone_or_padded_in_a_batch_agree(cell):
     """A ragged sequence padded beside a longer one matches it run alone."""
     rng = np.random.RandomState(1)
     seq = rng.normal(size=(3, 2))
     alone = check_sequences(_Holder(), [seq], reset=True)
     batched = check_sequences(_Holder(), [seq, rng.normal(size=(7, 2))], reset=True)
-    net = make_network(alone, 2, rng, hidden_size=5, bidirectional=True)
+    net = make_network(alone, 2, rng, hidden_size=5, bidirectional=True, cell=cell)
     d_row = np.array([0.3, -0.7])
     out_a, grad_a = _output_and_grad(net, alone.batch(), d_row)
     batch = batched.batch()
@@ -134,16 +147,17 @@ def test_token_lookup_equals_one_hot_product():
     )
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", LAYOUTS)
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_every_step_head_gradient(kind, num_layers, bidirectional):
+def test_every_step_head_gradient(cell, kind, num_layers, bidirectional):
     """Per-step softmax loss, padded steps weighted 0 (the tagger's loss)."""
     rng = np.random.RandomState(5)
     data = _data(kind, rng)
     n_out = 3
     net = make_network(
-        data, n_out, rng, hidden_size=4, num_layers=num_layers,
+        data, n_out, rng, hidden_size=4, num_layers=num_layers, cell=cell,
         bidirectional=bidirectional, head="every", output_activation="softmax",
     )
     batch = data.batch()
@@ -155,12 +169,14 @@ def test_every_step_head_gradient(kind, num_layers, bidirectional):
     assert np.abs(grad).max() > 1e-3
 
 
-def test_every_step_outputs_on_padding_do_not_leak():
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_step_outputs_on_padding_do_not_leak(cell):
     """Changing what a padded step would compute changes no real output."""
     rng = np.random.RandomState(6)
     data = check_sequences(_Holder(), [rng.normal(size=(2, 2)), rng.normal(size=(5, 2))],
                            reset=True)
-    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every")
+    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every",
+                       cell=cell)
     batch = data.batch()
     out, _ = net.forward(batch)
     batch.inputs[~batch.step_mask()] = 1e3  # garbage in the padding

@@ -1,0 +1,108 @@
+"""Character language-model training speed: skrnn against PyTorch's CPU nn.RNN.
+
+Workload (issue "RNNLanguageModel"): Kafka's *Metamorphosis* (the embedded
+seed text, 137,629 characters, vocabulary ~60), hidden 256, 32 streams trained
+side by side, windows of 64 characters, hidden state carried between windows
+(truncated BPTT), Adam lr 2e-3, gradient norm clipped to 5, one epoch.
+PyTorch runs the same model: one-hot characters into nn.RNN(V, 256) (the same
+V x 256 input matrix as skrnn's lookup), a Linear(256, V) head, the same
+stream layout, ``h.detach()`` between windows.
+
+Both run in this process, alternately, best of ``--repeats`` epochs after a
+warm-up. Prints characters per second and the skrnn/torch time ratio.
+
+    python benchmarks/bench_lm.py [--repeats 5] [--cell rnn]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+
+from skrnn import RNNLanguageModel
+from skrnn.datasets import load_kafka
+
+HIDDEN, STREAMS, WINDOW = 256, 32, 64
+
+
+def skrnn_epoch(text, cell):
+    def epoch():
+        model = RNNLanguageModel(hidden_size=HIDDEN, cell=cell, batch_size=STREAMS,
+                                 seq_length=WINDOW, max_iter=1, random_state=0)
+        start = time.perf_counter()
+        model.fit(text)
+        return time.perf_counter() - start
+
+    return epoch
+
+
+def torch_epoch(text, cell):
+    import torch
+
+    torch.manual_seed(0)
+    vocab = sorted(set(text))
+    index = {c: i for i, c in enumerate(vocab)}
+    ids = torch.tensor([index[c] for c in text])
+    n = (len(ids) - 1) // STREAMS
+    inputs = ids[: n * STREAMS].view(STREAMS, n)  # contiguous streams
+    targets = ids[1 : n * STREAMS + 1].view(STREAMS, n)
+    rnn_class = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    rnn = rnn_class(len(vocab), HIDDEN, batch_first=True)
+    head = torch.nn.Linear(HIDDEN, len(vocab))
+    params = list(rnn.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=2e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch():
+        start = time.perf_counter()
+        state = None
+        for i in range(0, n, WINDOW):
+            x = torch.nn.functional.one_hot(inputs[:, i : i + WINDOW], len(vocab)).float()
+            out, state = rnn(x, state)
+            state = tuple(s.detach() for s in state) if cell == "lstm" else state.detach()
+            loss = loss_fn(head(out).reshape(-1, len(vocab)),
+                           targets[:, i : i + WINDOW].reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+        return time.perf_counter() - start
+
+    return epoch
+
+
+def main():
+    warnings.simplefilter("ignore")  # one epoch never "converges"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cell", nargs="+", default=["rnn"])
+    args = parser.parse_args()
+    text = load_kafka(strip_license=False)
+    try:
+        import torch
+
+        print(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    print(f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
+          f"{WINDOW}, Adam, one epoch; best of {args.repeats}")
+    print(f"{'cell':5} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} {'skrnn chars/s':>14} "
+          f"{'torch chars/s':>14}")
+    for cell in args.cell:
+        epochs = [skrnn_epoch(text, cell)] + ([torch_epoch(text, cell)] if have_torch else [])
+        for epoch in epochs:
+            epoch()
+        times = [[] for _ in epochs]
+        for _ in range(args.repeats):
+            for epoch, record in zip(epochs, times):
+                record.append(epoch())
+        ours = min(times[0])
+        theirs = min(times[1]) if have_torch else np.nan
+        print(f"{cell:5} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
+              f"{len(text) / ours:14.0f} {len(text) / theirs:14.0f}")
+
+
+if __name__ == "__main__":
+    main()
