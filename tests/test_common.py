@@ -20,7 +20,15 @@ def all_estimators():
 
 
 def _instances():
-    return [cls() for cls in all_estimators()]
+    """Each estimator with its defaults, plus the gated cells, stacking,
+    bidirectional layers and dropout through the same shared core."""
+    variants = [
+        dict(cell="lstm", num_layers=2, bidirectional=True, dropout=0.2),
+        dict(cell="gru", recurrent_init="orthogonal", hidden_size=16),
+    ]
+    return [cls() for cls in all_estimators()] + [
+        cls(**params) for cls in all_estimators() for params in variants
+    ]
 
 
 def _expected_failures(estimator):

@@ -183,3 +183,22 @@ def test_every_step_outputs_on_padding_do_not_leak(cell):
     out2, _ = net.forward(batch)
     mask = batch.step_mask()
     np.testing.assert_array_equal(out[mask], out2[mask])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_dropout_gradient_with_fixed_masks(cell):
+    """Inverted dropout between layers: the gradient of the masked network."""
+    rng = np.random.RandomState(7)
+    data = _data("ragged", rng)
+    net = make_network(data, 3, rng, hidden_size=4, num_layers=3, cell=cell,
+                       bidirectional=True)
+    batch = data.batch()
+    target = rng.randint(3, size=batch.n_sequences)
+    weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)
+    forward = net.forward
+    net.forward = lambda b, s=None, ws=None: forward(b, s, ws, 0.5, np.random.RandomState(0))
+    err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
+    assert err < 1e-6
+    _, cache = forward(batch, None, None, 0.5, np.random.RandomState(0))
+    masks = cache[-1]
+    assert len(masks) == 2 and 0.3 < (masks[0] == 0).mean() < 0.7

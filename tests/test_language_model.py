@@ -27,13 +27,14 @@ def fitted():
     return _model().fit(TEXT)
 
 
-def test_gradient_across_two_windows_with_carried_state():
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_gradient_across_two_windows_with_carried_state(cell):
     """Window 2 starts from window 1's final state; its gradient stops there."""
     rng = np.random.RandomState(0)
     ids = rng.randint(2, 7, size=20)
     windows = _Windows([ids], seq_length=10)
     net = RecurrentNetwork(7, 7, input_kind="tokens", hidden_size=4, num_layers=2,
-                           head="every", dtype=np.float64)
+                           head="every", dtype=np.float64, cell=cell)
     net.initialize(rng)
     net.coef += rng.normal(scale=0.3, size=net.coef.shape)
     for name, view in net.params.items():
