@@ -394,7 +394,7 @@ class BaseRNN(BaseEstimator, metaclass=ABCMeta):
         (flat, named views) pair of :meth:`RecurrentNetwork.new_grad`."""
         network = self.network_
         out, cache = network.forward(
-            batch, initial_state, ws, self.dropout, self._random_state
+            batch, initial_state, ws, self.dropout, self._random_state, training=True
         )
         loss, d_out = LOSS_FUNCTIONS[self._loss](
             out.reshape(-1, network.n_outputs), target, weight

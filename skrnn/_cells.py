@@ -18,7 +18,6 @@ zeros. Scratch arrays come from a :class:`Workspace`.
 """
 
 import numpy as np
-from scipy.special import expit
 
 
 class Workspace:
@@ -89,7 +88,9 @@ class RNNCell:
     n_states = 1
     has_hidden_bias = False
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype):
+    gate_blocks = None
+
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
         states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
         return Trace(states[1:], states)
 
@@ -131,6 +132,17 @@ class RNNCell:
         return d_proj, _sum_over_steps(S[:-1], d_proj), None
 
 
+def _gate_scale(blocks, hidden, dtype):
+    """Per-column factors for stacked gates: 0.5 for sigmoid gates, 1 for tanh.
+
+    ``sigmoid(x) = 0.5 + 0.5 * tanh(x / 2)``: with the sigmoid gates'
+    pre-activations halved (folded into the projections and a scaled copy of
+    ``W_hh``), one ``tanh`` over all gates and one multiply-add give every
+    activation; numpy's tanh is an order of magnitude faster than a sigmoid.
+    """
+    return np.repeat(np.asarray(blocks, dtype=dtype), hidden)
+
+
 class GRUCell:
     """Gated recurrent unit with PyTorch's equations (gates ``r, z, n``)::
 
@@ -143,79 +155,100 @@ class GRUCell:
     n_gates = 3
     n_states = 1
     has_hidden_bias = True
+    gate_blocks = (0.5, 0.5, 1.0)
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype):
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
+        shape = (n_steps, n_seq, hidden)
+        extra = {"hidden_n": ws.empty(f"{key}.hn", shape, dtype)}
+        if training:  # per-step coefficients of the backward
+            for name in ("coef_n", "coef_z", "coef_r"):
+                extra[name] = ws.empty(f"{key}.{name}", shape, dtype)
         states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
         gates = ws.empty(f"{key}.gates", (n_steps, n_seq, 3 * hidden), dtype)
-        hidden_n = ws.empty(f"{key}.hn", (n_steps, n_seq, hidden), dtype)
-        return Trace(gates, states, hidden_n=hidden_n)
+        return Trace(gates, states, **extra)
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        S, G, HN = trace.states, trace.proj, trace.extra["hidden_n"]
+        S, G, extra = trace.states, trace.proj, trace.extra
+        HN = extra["hidden_n"]
+        training = "coef_n" in extra
         T, B, H = HN.shape
+        W_s = W_hh * _gate_scale(self.gate_blocks, H, S.dtype)  # r, z columns halved
+        G[:, :, : 2 * H] += 0.5 * b_hh[: 2 * H]  # b_hr, b_hz: once for all steps
+        b_hn = b_hh[2 * H :]
         S[0] = h0[0]
         hh = np.empty((B, 3 * H), dtype=S.dtype)
         tmp = np.empty((B, H), dtype=S.dtype)
+        tmp2 = np.empty((B, H), dtype=S.dtype)
         for t, n in enumerate(batch_sizes):
             h_prev, g, a = S[t, :n], G[t, :n], hh[:n]
-            np.matmul(h_prev, W_hh, out=a)
-            a += b_hh
+            np.matmul(h_prev, W_s, out=a)
             rz = g[:, : 2 * H]
             rz += a[:, : 2 * H]
-            expit(rz, out=rz)
-            HN[t, :n] = a[:, 2 * H :]  # h W_hn + b_hn, for the backward
-            new = g[:, 2 * H :]
-            np.multiply(g[:, :H], a[:, 2 * H :], out=tmp[:n])
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z, new, a_n = g[:, :H], g[:, H : 2 * H], g[:, 2 * H :], HN[t, :n]
+            np.add(a[:, 2 * H :], b_hn, out=a_n)  # h W_hn + b_hn
+            np.multiply(r, a_n, out=tmp[:n])
             new += tmp[:n]
             np.tanh(new, out=new)
             h = S[t + 1, :n]  # h' = n + z * (h - n)
-            np.subtract(h_prev, new, out=h)
-            h *= g[:, H : 2 * H]
+            diff = extra["coef_z"][t, :n] if training else tmp[:n]
+            np.subtract(h_prev, new, out=diff)
+            np.multiply(diff, z, out=h)
             h += new
+            if training:
+                self._coefficients(extra, t, n, r, z, new, a_n, diff, tmp[:n], tmp2[:n])
             if n < B:
                 S[t + 1, n:] = 0.0
                 HN[t, n:] = 0.0
         return trace
 
+    @staticmethod
+    def _coefficients(extra, t, n, r, z, new, a_n, diff, tmp, tmp2):
+        """d h'/d(pre-activations), per step while the gates are in cache:
+        n: (1 - z)(1 - n^2); z: (h - n) z (1 - z); r: (h W_hn + b_hn) r (1 - r)."""
+        cn, cr = extra["coef_n"][t, :n], extra["coef_r"][t, :n]
+        np.subtract(1.0, z, out=tmp)  # 1 - z
+        np.multiply(new, new, out=cn)
+        np.subtract(1.0, cn, out=cn)
+        cn *= tmp
+        tmp *= z  # z (1 - z)
+        diff *= tmp
+        np.subtract(1.0, r, out=tmp2)
+        tmp2 *= r
+        np.multiply(a_n, tmp2, out=cr)
+
     def final_state(self, trace, lengths, rows):
         return [trace.states[lengths, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        S, G, HN = trace.states, trace.proj, trace.extra["hidden_n"]
-        T, B, H = HN.shape
-        G4 = G.reshape(T, B, 3, H)
-        r, z, new = G4[:, :, 0], G4[:, :, 1], G4[:, :, 2]
-        # Per-step coefficients that do not depend on the incoming gradient.
-        coef_n = ws.empty("gru.cn", (T, B, H), S.dtype)  # (1 - z)(1 - n^2)
-        np.square(new, out=coef_n)
-        np.subtract(1.0, coef_n, out=coef_n)
-        coef_n *= 1.0 - z
-        coef_z = ws.empty("gru.cz", (T, B, H), S.dtype)  # (h - n) z (1 - z)
-        np.subtract(S[:-1], new, out=coef_z)
-        coef_z *= z
-        coef_z *= 1.0 - z
-        coef_r = ws.empty("gru.cr", (T, B, H), S.dtype)  # (h W_hn + b_hn) r (1 - r)
-        np.multiply(HN, r, out=coef_r)
-        coef_r *= 1.0 - r
-        d_proj = ws.empty("d_proj", G.shape, S.dtype)  # (T, B, 3H)
-        d_hidden = ws.empty("gru.dhh", G.shape, S.dtype)  # d(h W_hh + b_hh)
-        D4, DH4 = d_proj.reshape(T, B, 3, H), d_hidden.reshape(T, B, 3, H)
+        S, G, extra = trace.states, trace.proj, trace.extra
+        T, B, H = extra["hidden_n"].shape
+        r, z = G[:, :, :H], G[:, :, H : 2 * H]
+        coef_n, coef_z, coef_r = extra["coef_n"], extra["coef_z"], extra["coef_r"]
+        # Blocks d r, d z, d (h W_hn + b_hn) = d n * r, d n: the first three are
+        # the hidden side (one GEMM per step), blocks 0, 1, 3 the input side.
+        d_all = ws.empty("gru.d", (T, B, 4 * H), S.dtype)
+        D4 = d_all.reshape(T, B, 4, H)
         tmp = np.empty((B, H), dtype=S.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
             dh = d_states[t + 1, :n]
-            np.multiply(dh, coef_n[t, :n], out=D4[t, :n, 2])
+            np.multiply(dh, coef_n[t, :n], out=D4[t, :n, 3])
             np.multiply(dh, coef_z[t, :n], out=D4[t, :n, 1])
-            np.multiply(D4[t, :n, 2], coef_r[t, :n], out=D4[t, :n, 0])
-            DH4[t, :n, :2] = D4[t, :n, :2]
-            np.multiply(D4[t, :n, 2], r[t, :n], out=DH4[t, :n, 2])
+            np.multiply(D4[t, :n, 3], coef_r[t, :n], out=D4[t, :n, 0])
+            np.multiply(D4[t, :n, 3], r[t, :n], out=D4[t, :n, 2])
             d_prev = d_states[t, :n]
             np.multiply(dh, z[t, :n], out=tmp[:n])
             d_prev += tmp[:n]
-            np.matmul(d_hidden[t, :n], W_hh.T, out=tmp[:n])
+            np.matmul(d_all[t, :n, : 3 * H], W_hh.T, out=tmp[:n])
             d_prev += tmp[:n]
-        _zero_padding(d_proj, batch_sizes)
-        _zero_padding(d_hidden, batch_sizes)
+        _zero_padding(d_all, batch_sizes)
+        d_hidden = d_all[:, :, : 3 * H]
+        d_proj = ws.empty("d_proj", G.shape, S.dtype)  # (T, B, 3H)
+        d_proj[:, :, : 2 * H] = d_all[:, :, : 2 * H]
+        d_proj[:, :, 2 * H :] = d_all[:, :, 3 * H :]
         dW_hh = _sum_over_steps(S[:-1], d_hidden)
         return d_proj, dW_hh, d_hidden.sum(axis=(0, 1))
 
@@ -233,67 +266,85 @@ class LSTMCell:
     n_gates = 4
     n_states = 2
     has_hidden_bias = False
+    gate_blocks = (0.5, 0.5, 1.0, 0.5)
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype):
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
+        extra = {
+            "cells": ws.empty(f"{key}.cells", (n_steps + 1, n_seq, hidden), dtype),
+            "tanh_c": ws.empty(f"{key}.tanh_c", (n_steps, n_seq, hidden), dtype),
+        }
+        if training:  # per-step coefficients of the backward
+            extra["coef"] = ws.empty(f"{key}.coef", (n_steps, n_seq, 4 * hidden), dtype)
+            extra["coef_c"] = ws.empty(f"{key}.coef_c", (n_steps, n_seq, hidden), dtype)
         states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
         gates = ws.empty(f"{key}.gates", (n_steps, n_seq, 4 * hidden), dtype)
-        cells = ws.empty(f"{key}.cells", (n_steps + 1, n_seq, hidden), dtype)
-        tanh_c = ws.empty(f"{key}.tanh_c", (n_steps, n_seq, hidden), dtype)
-        return Trace(gates, states, cells=cells, tanh_c=tanh_c)
+        return Trace(gates, states, **extra)
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        S, G = trace.states, trace.proj
-        C, TC = trace.extra["cells"], trace.extra["tanh_c"]
+        S, G, extra = trace.states, trace.proj, trace.extra
+        C, TC = extra["cells"], extra["tanh_c"]
+        training = "coef" in extra
         T, B, H = TC.shape
+        scale = _gate_scale(self.gate_blocks, H, S.dtype)
+        shift = _gate_scale((0.5, 0.5, 0.0, 0.5), H, S.dtype)
+        W_s = W_hh * scale
+        if training:
+            # sigmoid' = 0.25 (1 - tanh(x/2)^2), tanh' = 1 - tanh^2
+            slope = _gate_scale((0.25, 0.25, 1.0, 0.25), H, S.dtype)
         S[0], C[0] = h0[0], h0[1]
         acc = np.empty((B, 4 * H), dtype=S.dtype)
         tmp = np.empty((B, H), dtype=S.dtype)
         for t, n in enumerate(batch_sizes):
             g = G[t, :n]
-            np.matmul(S[t, :n], W_hh, out=acc[:n])
+            np.matmul(S[t, :n], W_s, out=acc[:n])
             g += acc[:n]
-            expit(g[:, : 2 * H], out=g[:, : 2 * H])
-            np.tanh(g[:, 2 * H : 3 * H], out=g[:, 2 * H : 3 * H])
-            expit(g[:, 3 * H :], out=g[:, 3 * H :])
+            np.tanh(g, out=g)
+            if training:
+                k = extra["coef"][t, :n]
+                np.multiply(g, g, out=k)
+                np.subtract(1.0, k, out=k)
+                k *= slope
+            g *= scale
+            g += shift
+            i, f, cand, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
             c = C[t + 1, :n]
-            np.multiply(g[:, H : 2 * H], C[t, :n], out=c)
-            np.multiply(g[:, :H], g[:, 2 * H : 3 * H], out=tmp[:n])
+            np.multiply(f, C[t, :n], out=c)
+            np.multiply(i, cand, out=tmp[:n])
             c += tmp[:n]
             np.tanh(c, out=TC[t, :n])
-            np.multiply(g[:, 3 * H :], TC[t, :n], out=S[t + 1, :n])
+            np.multiply(o, TC[t, :n], out=S[t + 1, :n])
+            if training:
+                self._coefficients(extra, t, n, g, C[t, :n], TC[t, :n], H)
             if n < B:
                 S[t + 1, n:] = 0.0
                 C[t + 1, n:] = 0.0
                 TC[t, n:] = 0.0
         return trace
 
+    @staticmethod
+    def _coefficients(extra, t, n, g, c_prev, tanh_c, H):
+        """Scale the activation slopes into the gate coefficients of the
+        backward, while the step's values are in cache: d i = dc g i',
+        d f = dc c_prev f', d g = dc i g', d o = dh tanh(c) o', and
+        dc += dh o (1 - tanh(c)^2)."""
+        k = extra["coef"][t, :n]
+        k[:, :H] *= g[:, 2 * H : 3 * H]
+        k[:, H : 2 * H] *= c_prev
+        k[:, 2 * H : 3 * H] *= g[:, :H]
+        k[:, 3 * H :] *= tanh_c
+        cc = extra["coef_c"][t, :n]
+        np.multiply(tanh_c, tanh_c, out=cc)
+        np.subtract(1.0, cc, out=cc)
+        cc *= g[:, 3 * H :]
+
     def final_state(self, trace, lengths, rows):
         return [trace.states[lengths, rows], trace.extra["cells"][lengths, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        S, G = trace.states, trace.proj
-        C, TC = trace.extra["cells"], trace.extra["tanh_c"]
-        T, B, H = TC.shape
-        G4 = G.reshape(T, B, 4, H)
-        i, f, g, o = (G4[:, :, k] for k in range(4))
-        # Coefficients of the gate pre-activation gradients, all steps at once:
-        # d i = dc g i(1-i), d f = dc c_prev f(1-f), d g = dc i (1-g^2),
-        # d o = dh tanh(c) o(1-o); and dc += dh o (1 - tanh(c)^2).
-        coef = ws.empty("lstm.coef", G.shape, S.dtype)
-        K4 = coef.reshape(T, B, 4, H)
-        np.multiply(g, i, out=K4[:, :, 0])
-        K4[:, :, 0] *= 1.0 - i
-        np.multiply(C[:-1], f, out=K4[:, :, 1])
-        K4[:, :, 1] *= 1.0 - f
-        np.square(g, out=K4[:, :, 2])
-        np.subtract(1.0, K4[:, :, 2], out=K4[:, :, 2])
-        K4[:, :, 2] *= i
-        np.multiply(TC, o, out=K4[:, :, 3])
-        K4[:, :, 3] *= 1.0 - o
-        coef_c = ws.empty("lstm.cc", TC.shape, S.dtype)
-        np.square(TC, out=coef_c)
-        np.subtract(1.0, coef_c, out=coef_c)
-        coef_c *= o
+        S, G, extra = trace.states, trace.proj, trace.extra
+        T, B, H = extra["tanh_c"].shape
+        f = G[:, :, H : 2 * H]
+        K4, coef_c = extra["coef"].reshape(T, B, 4, H), extra["coef_c"]
         d_proj = ws.empty("d_proj", G.shape, S.dtype)  # (T, B, 4H)
         D4 = d_proj.reshape(T, B, 4, H)
         dc = np.zeros((B, H), dtype=S.dtype)

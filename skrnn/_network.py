@@ -8,7 +8,7 @@ on one array and pickles hold nothing but that vector and its layout.
 import numpy as np
 import scipy.sparse as sp
 
-from ._cells import CELLS, Workspace
+from ._cells import CELLS, Workspace, _gate_scale
 from ._sequences import DENSE
 
 
@@ -223,7 +223,8 @@ class RecurrentNetwork:
         n_states = CELLS[self.cell].n_states
         return (self.num_layers, self.n_directions, n_states, n_seq, self.hidden_size)
 
-    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None):
+    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None,
+                training=False):
         """Run the network on a :class:`~skrnn._sequences.Batch`.
 
         ``initial_state`` is ``(L, D, n_states, B, H)`` (zeros if None);
@@ -231,7 +232,7 @@ class RecurrentNetwork:
         live in until its next use (a fresh one if None). ``dropout`` > 0
         (training only) zeroes that share of each layer's outputs before the
         next layer, scaling the rest by ``1 / (1 - dropout)``, with masks
-        drawn from ``rng``.
+        drawn from ``rng``. ``training`` keeps what :meth:`backward` needs.
         Returns the output activations, ``(B, n_outputs)`` for the last-step
         head or ``(T, B, n_outputs)`` for the every-step head, in batch order,
         and a cache for :meth:`backward`.
@@ -245,15 +246,19 @@ class RecurrentNetwork:
         layer_input = batch.inputs
         layers, masks = [], []
         for layer in range(self.num_layers):
-            if layer > 0 and dropout > 0:
+            if layer > 0 and dropout > 0 and training:
                 keep = rng.random_sample(layer_input.shape) >= dropout
                 masks.append(keep / self.dtype.type(1.0 - dropout))
                 layer_input = layer_input * masks[-1]
             traces = []
             for d, key in enumerate(self._directions(layer)):
                 inp = layer_input if d == 0 else layer_input[rev, cols]
-                trace = cell.allocate(ws, key, n_steps, n_seq, self.hidden_size, self.dtype)
+                trace = cell.allocate(
+                    ws, key, n_steps, n_seq, self.hidden_size, self.dtype, training
+                )
                 self._project(inp, key, trace.proj, tokens=layer == 0)
+                if cell.gate_blocks is not None:  # see _cells._gate_scale
+                    trace.proj *= _gate_scale(cell.gate_blocks, self.hidden_size, self.dtype)
                 if initial_state is None:
                     h0 = np.zeros(self.state_shape(n_seq)[2:], dtype=self.dtype)
                 else:

@@ -19,7 +19,7 @@ def make_network(data, n_outputs, rng, **kwargs):
 
 
 def batch_loss(net, batch, target, weight, loss_name, initial_state=None):
-    out, cache = net.forward(batch, initial_state)
+    out, cache = net.forward(batch, initial_state, training=True)
     return LOSS_FUNCTIONS[loss_name](out.reshape(-1, net.n_outputs).copy(), target, weight), cache
 
 

@@ -65,7 +65,7 @@ def _check_last_step(cell, kind, num_layers, bidirectional, loss):
 
 
 def _output_and_grad(net, batch, d_row):
-    out, cache = net.forward(batch)
+    out, cache = net.forward(batch, training=True)
     g, views = net.new_grad()
     net.backward(np.tile(d_row, (batch.n_sequences, 1)), cache, views)
     return batch.unsort(out), g
@@ -99,7 +99,7 @@ def test_sequence_alone_or_padded_in_a_batch_agree(cell):
     d_row = np.array([0.3, -0.7])
     out_a, grad_a = _output_and_grad(net, alone.batch(), d_row)
     batch = batched.batch()
-    out, cache = net.forward(batch)
+    out, cache = net.forward(batch, training=True)
     d_out = np.zeros((2, 2))
     d_out[batch.order == 0] = d_row  # only the short sequence's loss
     g, views = net.new_grad()
@@ -196,9 +196,11 @@ def test_dropout_gradient_with_fixed_masks(cell):
     target = rng.randint(3, size=batch.n_sequences)
     weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)
     forward = net.forward
-    net.forward = lambda b, s=None, ws=None: forward(b, s, ws, 0.5, np.random.RandomState(0))
+    net.forward = lambda b, s=None, ws=None, training=True: forward(
+        b, s, ws, 0.5, np.random.RandomState(0), training=True
+    )
     err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
     assert err < 1e-6
-    _, cache = forward(batch, None, None, 0.5, np.random.RandomState(0))
+    _, cache = forward(batch, None, None, 0.5, np.random.RandomState(0), training=True)
     masks = cache[-1]
     assert len(masks) == 2 and 0.3 < (masks[0] == 0).mean() < 0.7

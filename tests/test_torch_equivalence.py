@@ -29,7 +29,7 @@ def _skrnn_loss_grad_proba(config, reference, seed):
     X, _ = inputs(seed)
     data = check_sequences(_Holder(), X, reset=True)
     batch = data.batch()
-    out, cache = net.forward(batch)
+    out, cache = net.forward(batch, training=True)
     target = reference["target"]
     if head == "last":
         flat_target = target[batch.rows]
