@@ -2,12 +2,15 @@
 
 Reads ``en_lines-ud-train.conllu`` and ``en_lines-ud-dev.conllu`` from
 ``../shared/data/ud_english_lines`` (or ``--data-dir``; the treebank is
-CC BY-NC-SA and is never copied into skrnn). Trains a bidirectional tagger on
-word ids, reports dev token accuracy and a per-tag report beside a
-most-frequent-tag baseline computed here, then runs a small GridSearchCV over
-the tagger inside a pipeline.
+CC BY-NC-SA and is never copied into skrnn). Trains bidirectional taggers on
+word ids and on per-token features (word, affixes, shape: one id each,
+summed), reports dev token accuracy and a per-tag report beside a
+most-frequent-tag baseline computed here and, when ``sklearn-crfsuite`` is
+installed (``pip install -e ".[bench]"``), a CRF with the same token
+features plus the neighbouring words, then runs a small GridSearchCV over the
+tagger inside a pipeline.
 
-    python examples/pos_tagging.py [--data-dir PATH] [--cell rnn] [--max-iter 15]
+    python examples/pos_tagging.py [--data-dir PATH] [--cell gru] [--max-iter 15]
 """
 
 import argparse
@@ -22,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from skrnn import RNNSequenceTagger, SequenceVectorizer
 from skrnn.datasets import load_conllu
 from skrnn.metrics import flat_accuracy_score, flat_accuracy_scorer, flat_classification_report
+from skrnn.text import TOKEN_FEATURES
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud_english_lines"
 
@@ -44,9 +48,12 @@ class MostFrequentTag:
         return [[self.best_.get(w.lower(), self.default_) for w in s] for s in sentences]
 
 
-def tagger_pipeline(cell="rnn", max_iter=15, hidden_size=128, random_state=0):
+def tagger_pipeline(cell="gru", max_iter=15, hidden_size=128, token_features=None,
+                    random_state=0):
+    # min_df stays 1: with min_df=2 for the features the dev accuracy fell from
+    # 0.954 to 0.951 (one run each), for 12% less training time.
     return make_pipeline(
-        SequenceVectorizer(min_df=1),
+        SequenceVectorizer(token_features=token_features, lowercase=False),
         RNNSequenceTagger(
             hidden_size=hidden_size, cell=cell, bidirectional=True,
             learning_rate_init=0.003, batch_size=32, clip_norm=5.0,
@@ -56,7 +63,51 @@ def tagger_pipeline(cell="rnn", max_iter=15, hidden_size=128, random_state=0):
     )
 
 
-def main(data_dir=DEFAULT_DIR, cell="rnn", max_iter=15, grid_sentences=800):
+def crf_features(words):
+    """The tagger's token features as a dict per token, plus the neighbours'
+    lower-cased words: the usual CRF feature set."""
+    rows = []
+    for i, word in enumerate(words):
+        feats = {name: f(word) for name, f in TOKEN_FEATURES.items() if f(word)}
+        feats["bias"] = 1.0
+        feats["prev"] = words[i - 1].lower() if i else "<s>"
+        feats["next"] = words[i + 1].lower() if i + 1 < len(words) else "</s>"
+        rows.append(feats)
+    return rows
+
+
+def crf_baseline(X_train, y_train, X_dev, y_dev):
+    """Dev accuracy and training seconds of a CRF, or None without crfsuite."""
+    try:
+        import sklearn_crfsuite
+    except ImportError:
+        print("CRF: sklearn-crfsuite is not installed (pip install -e '.[bench]'); skipped")
+        return None, None
+    crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100)
+    start = time.perf_counter()
+    crf.fit([crf_features(s) for s in X_train], y_train)
+    seconds = time.perf_counter() - start
+    accuracy = flat_accuracy_score(y_dev, crf.predict([crf_features(s) for s in X_dev]))
+    print(f"CRF (sklearn-crfsuite, same token features + neighbouring words): dev "
+          f"accuracy {accuracy:.4f} in {seconds:.1f} s")
+    return accuracy, seconds
+
+
+def train_and_report(name, model, X_train, y_train, X_dev, y_dev, report=False):
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    y_pred = model.predict(X_dev)
+    accuracy = flat_accuracy_score(y_dev, y_pred)
+    print(f"{name}: dev accuracy {accuracy:.4f}; {model[-1].n_iter_} epochs in "
+          f"{seconds:.1f} s")
+    if report:
+        print(flat_classification_report(y_dev, y_pred, digits=3, zero_division=0))
+    return accuracy, seconds
+
+
+def main(data_dir=DEFAULT_DIR, cell="gru", max_iter=15, grid_sentences=800, crf=True,
+         features=True):
     data_dir = Path(data_dir)
     warnings.filterwarnings("ignore", message="Stochastic Optimizer")  # short runs
     X_train, y_train = load_conllu(data_dir / "en_lines-ud-train.conllu")
@@ -69,16 +120,21 @@ def main(data_dir=DEFAULT_DIR, cell="rnn", max_iter=15, grid_sentences=800):
     baseline_acc = flat_accuracy_score(y_dev, baseline.predict(X_dev))
     print(f"most-frequent-tag baseline: dev accuracy {baseline_acc:.4f}")
 
-    model = tagger_pipeline(cell, max_iter)
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
-    y_pred = model.predict(X_dev)
-    accuracy = flat_accuracy_score(y_dev, y_pred)
-    tagger = model[-1]
-    print(f"bidirectional {cell} tagger (hidden {tagger.hidden_size}, word ids): dev "
-          f"accuracy {accuracy:.4f}; {tagger.n_iter_} epochs in {seconds:.1f} s")
-    print(flat_classification_report(y_dev, y_pred, digits=3, zero_division=0))
+    results = {"baseline_accuracy": baseline_acc}
+    results["accuracy"], results["seconds"] = train_and_report(
+        f"bidirectional {cell} tagger, word ids", tagger_pipeline(cell, max_iter),
+        X_train, y_train, X_dev, y_dev,
+    )
+    if features:
+        results["features_accuracy"], results["features_seconds"] = train_and_report(
+            f"bidirectional {cell} tagger, token features",
+            tagger_pipeline(cell, max_iter, token_features=True),
+            X_train, y_train, X_dev, y_dev, report=True,
+        )
+    if crf:
+        results["crf_accuracy"], results["crf_seconds"] = crf_baseline(
+            X_train, y_train, X_dev, y_dev
+        )
 
     grid = GridSearchCV(
         tagger_pipeline(cell, max_iter=10),
@@ -90,18 +146,14 @@ def main(data_dir=DEFAULT_DIR, cell="rnn", max_iter=15, grid_sentences=800):
     grid.fit(X_train[:grid_sentences], y_train[:grid_sentences])
     print(f"GridSearchCV on {grid_sentences} sentences ({time.perf_counter() - start:.1f} s):"
           f" best {grid.best_params_}, cv token accuracy {grid.best_score_:.4f}")
-    return {
-        "baseline_accuracy": baseline_acc,
-        "accuracy": accuracy,
-        "seconds": seconds,
-        "grid_best_score": grid.best_score_,
-    }
+    results["grid_best_score"] = grid.best_score_
+    return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=DEFAULT_DIR)
-    parser.add_argument("--cell", default="rnn")
+    parser.add_argument("--cell", default="gru")
     parser.add_argument("--max-iter", type=int, default=15)
     args = parser.parse_args()
     main(args.data_dir, args.cell, args.max_iter)

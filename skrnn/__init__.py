@@ -6,7 +6,7 @@ from ._regressor import RNNRegressor
 from ._tagger import RNNSequenceTagger
 from .text import SequenceVectorizer
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "RNNClassifier",

@@ -21,11 +21,41 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._cells import CELLS, Workspace
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 from ._network import LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import OPTIMIZERS, clip_gradients
 from ._sequences import check_sequences
 
 PREDICT_CHUNK = 2048
+
+
+class PersistenceMixin:
+    """Pickle only the model: parameters, weights, vocabularies.
+
+    Optimizer moments are training state (as large as the weights, twice
+    over), so they are left out; ``partial_fit`` on a loaded model starts a
+    fresh optimizer, as ``warm_start`` does. The skrnn version is recorded and
+    a different one warns on load (:class:`~skrnn.exceptions.InconsistentVersionWarning`).
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_optimizer", None)
+        state["_skrnn_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_skrnn_version", "unknown")
+        if saved != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_skrnn_version=__version__,
+                    original_skrnn_version=saved,
+                )
+            )
+        super().__setstate__(state)
 
 
 class _StoppingMonitor:
@@ -59,7 +89,20 @@ class _StoppingMonitor:
         return self.no_improvement > self.n_iter_no_change
 
 
-class BaseRNN(BaseEstimator, metaclass=ABCMeta):
+def warn_unseen_labels(estimator, y_true):
+    """Labels the model never saw can only be scored as errors: say so."""
+    unseen = np.setdiff1d(np.unique(np.asarray(y_true)), estimator.classes_)
+    if len(unseen):
+        warnings.warn(
+            f"y contains labels {unseen.tolist()[:10]} that {type(estimator).__name__} "
+            f"was not fitted on (it knows {estimator.classes_.tolist()[:10]}); they "
+            "count as wrong predictions.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for recurrent estimators. Do not use directly."""
 
     _parameter_constraints: dict = {

@@ -2,11 +2,12 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._base import BaseRNN
+from ._base import BaseRNN, warn_unseen_labels
 
 
 class RNNClassifier(ClassifierMixin, BaseRNN):
@@ -240,6 +241,28 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         """
         proba = self._predict_outputs(X)
         return self.classes_[proba.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the sequences X and their labels y.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+        y : array-like of shape (n_sequences,)
+            True labels; labels the model never saw are counted wrong, with a
+            warning.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy of ``predict(X)``.
+        """
+        y_pred = self.predict(X)
+        warn_unseen_labels(self, y)
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -181,11 +181,13 @@ class RecurrentNetwork:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        del state["params"]
+        del state["params"]  # views, rebuilt on load
+        state["dtype"] = self.dtype.name  # a plain str: nothing for skops to trust
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.dtype = np.dtype(self.dtype)
         self.params = self._views(self.coef)
 
     # ----------------------------------------------------------- initialising

@@ -6,7 +6,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
 
-from ._base import BaseRNN
+from ._base import BaseRNN, warn_unseen_labels
 from ._sequences import check_sequence_targets, check_sequences, is_nested_scalar_table
 from .metrics import flat_accuracy_score
 
@@ -322,7 +322,10 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
         y_pred = self.predict(X)
         if self._y_form == "array" and not self._stream:
             mask = self._check_sequences(X, reset=False).real_steps()
-            return flat_accuracy_score(np.asarray(y)[mask], y_pred[mask])
+            y, y_pred = np.asarray(y)[mask], y_pred[mask]
+        if self._stream:
+            y = column_or_1d(np.asarray(y), warn=True)
+        warn_unseen_labels(self, np.concatenate([np.ravel(s) for s in y]) if len(y) else y)
         return flat_accuracy_score(y, y_pred)
 
     def __sklearn_tags__(self):

@@ -9,13 +9,51 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import PersistenceMixin
 from ._sequences import PAD_ID, UNKNOWN_ID
 
 PAD_TOKEN = ""
 UNKNOWN_TOKEN = "[UNK]"
 
 
-class SequenceVectorizer(TransformerMixin, BaseEstimator):
+def word_shape(token):
+    """Character classes with repeats collapsed: 'Hello' -> 'Xx', '1990s' ->
+    'dx', 'well-known' -> 'x-x', 'U.S.' -> 'X.X.'."""
+    classes = [
+        "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c
+        for c in token
+    ]
+    return "".join(c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1])
+
+
+def _affix(kind, n):
+    def feature(token):
+        if len(token) < n:
+            return None
+        return f"{kind}{n}={token[:n] if kind == 'p' else token[-n:]}"
+
+    return feature
+
+
+#: The per-token features of ``token_features=True``: name -> function that
+#: maps a token to a feature string, or None where the feature is absent.
+TOKEN_FEATURES = {
+    "word": lambda t: "word=" + t,
+    "lower": lambda t: "lower=" + t.lower(),
+    "prefix1": _affix("p", 1),
+    "prefix2": _affix("p", 2),
+    "prefix3": _affix("p", 3),
+    "suffix1": _affix("s", 1),
+    "suffix2": _affix("s", 2),
+    "suffix3": _affix("s", 3),
+    "shape": lambda t: "shape=" + word_shape(t),
+    "is_title": lambda t: "is_title" if t.istitle() else None,
+    "is_upper": lambda t: "is_upper" if t.isupper() else None,
+    "has_digit": lambda t: "has_digit" if any(c.isdigit() for c in t) else None,
+}
+
+
+class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Turn texts into padded sequences of token ids for the RNN estimators.
 
     Like :class:`~sklearn.feature_extraction.text.CountVectorizer` it learns a
@@ -46,6 +84,21 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ``transform`` and never cuts; an int cuts longer texts.
     truncating : {'post', 'pre'}, default='post'
         Cut long texts at the end ('post') or at the start ('pre').
+    token_features : None, True, list of str or callable, default=None
+        None: one id per token. Otherwise several categorical features per
+        token, each its own id, and ``transform`` returns ``(n, T, k)``; the
+        RNN estimators sum the input rows of a step's k ids (a multi-hot
+        input, never materialised). ``True`` is the set that suits tagging,
+        ``list(TOKEN_FEATURES)``: the word as written, lower-cased, prefixes
+        and suffixes of 1-3 characters, its shape (``'Xx'``, ``'d'``,
+        ``'x-x'``), is-title, is-upper, has-digit; a list picks some of
+        those; a callable maps a token to a list of feature strings (None for
+        an absent one). Features see the token as written (``lowercase``
+        applies to plain tokens only; the 'lower' feature case-folds). All
+        features share one vocabulary, with ``min_df`` and ``max_tokens``;
+        an unseen feature string gets the unknown id, so an unseen word
+        still contributes its affixes and shape, and an absent feature the
+        padding id 0.
 
     Attributes
     ----------
@@ -53,6 +106,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         Token to id, ids from 2.
     document_frequency_ : dict of str to int
         Number of training texts each kept token appears in.
+    n_features_per_token_ : int
+        k, the number of ids per step (1 without ``token_features``).
 
     See Also
     --------
@@ -82,6 +137,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ],
         "max_length": [None, Interval(Integral, 1, None, closed="left")],
         "truncating": [StrOptions({"pre", "post"})],
+        "token_features": [None, "boolean", list, callable],
     }
 
     def __init__(
@@ -94,6 +150,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         min_df=1,
         max_length=None,
         truncating="post",
+        token_features=None,
     ):
         self.analyzer = analyzer
         self.lowercase = lowercase
@@ -102,6 +159,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.max_length = max_length
         self.truncating = truncating
+        self.token_features = token_features
 
     def _tokenize_all(self, texts):
         """Lists of tokens, one per text, with clear errors for bad input."""
@@ -128,8 +186,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
             elif self.analyzer == "char":
                 tokens = list(text)
             else:
-                tokens = pattern.findall(text.lower() if self.lowercase else text)
-                return tokens
+                return pattern.findall(text.lower() if self._lowercase() else text)
         elif isinstance(text, (list, tuple, np.ndarray)) and all(
             isinstance(tok, str) for tok in text
         ):
@@ -140,7 +197,36 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
                 "SequenceVectorizer takes strings (or pre-tokenized lists of "
                 f"strings). Got {type(text).__name__} instead."
             )
-        return [tok.lower() for tok in tokens] if self.lowercase else tokens
+        return [tok.lower() for tok in tokens] if self._lowercase() else tokens
+
+    def _lowercase(self):
+        return self.lowercase and self.token_features is None
+
+    def _feature_functions(self):
+        """The functions behind ``token_features`` (None in plain mode)."""
+        chosen = self.token_features
+        if chosen is None or chosen is False:
+            return None
+        if chosen is True:
+            return list(TOKEN_FEATURES.values())
+        if callable(chosen):
+            return chosen
+        unknown = [name for name in chosen if name not in TOKEN_FEATURES]
+        if unknown or not chosen:
+            raise ValueError(
+                f"token_features names must be among {list(TOKEN_FEATURES)}. Got "
+                f"{chosen!r} instead."
+            )
+        return [TOKEN_FEATURES[name] for name in chosen]
+
+    def _steps(self, docs):
+        """Each token as the list of its feature strings (None = absent)."""
+        functions = self._feature_functions()
+        if functions is None:
+            return [[[tok] for tok in doc] for doc in docs]
+        if callable(functions):
+            return [[list(functions(tok)) for tok in doc] for doc in docs]
+        return [[[f(tok) for f in functions] for tok in doc] for doc in docs]
 
     def fit(self, X, y=None):
         """Learn the vocabulary of the texts X.
@@ -164,8 +250,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
                 "SequenceVectorizer needs at least one text to learn a vocabulary. "
                 "Got an empty X instead."
             )
-        counts = Counter(tok for doc in docs for tok in doc)
-        doc_freq = Counter(tok for doc in docs for tok in set(doc))
+        steps = self._steps(docs)
+        self.n_features_per_token_ = max(
+            [len(step) for doc in steps for step in doc] + [1]
+        )
+        features = [[f for step in doc for f in step if f is not None] for doc in steps]
+        counts = Counter(f for doc in features for f in doc)
+        doc_freq = Counter(f for doc in features for f in set(doc))
         min_df = self.min_df if isinstance(self.min_df, Integral) else (
             self.min_df * len(docs)
         )
@@ -194,18 +285,31 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         """
         rows = self._id_lists(X)
         width = self.max_length or max([len(r) for r in rows] + [1])
-        out = np.full((len(rows), width), PAD_ID, dtype=np.int32)
+        k = self.n_features_per_token_
+        out = np.full((len(rows), width, k), PAD_ID, dtype=np.int32)
         for i, row in enumerate(rows):
             if len(row) > width:
                 row = row[:width] if self.truncating == "post" else row[-width:]
-            out[i, : len(row)] = row
-        return out
+            if len(row):
+                out[i, : len(row)] = np.reshape(row, (len(row), k))
+        return out[:, :, 0] if self.token_features is None else out
 
     def _id_lists(self, X):
-        """The ids of every text, unpadded (lists of int)."""
+        """The ids of every text, unpadded: lists of int, or (T_i, k) arrays
+        with token features."""
         check_is_fitted(self)
-        vocab = self.vocabulary_
-        return [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in self._tokenize_all(X)]
+        vocab, k = self.vocabulary_, self.n_features_per_token_
+        steps = self._steps(self._tokenize_all(X))
+        if self.token_features is None:
+            return [[vocab.get(step[0], UNKNOWN_ID) for step in doc] for doc in steps]
+        return [
+            np.array(
+                [[PAD_ID if f is None else vocab.get(f, UNKNOWN_ID) for f in step[:k]]
+                 + [PAD_ID] * (k - len(step)) for step in doc],
+                dtype=np.int32,
+            ).reshape(len(doc), k)
+            for doc in steps
+        ]
 
     def inverse_transform(self, X):
         """Tokens of each row of ids, padding dropped.
@@ -217,22 +321,30 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        tokens : list of list of str
-            Unknown ids come back as ``'[UNK]'``.
+        tokens : list of list of str (or of tuples of str)
+            Unknown ids come back as ``'[UNK]'``. With token features, each
+            step is the tuple of its present feature strings.
         """
         check_is_fitted(self)
         names = self.get_feature_names_out()
         X = np.asarray(X)
-        if X.ndim != 2 or X.dtype.kind not in "iu":
+        if X.ndim not in (2, 3) or X.dtype.kind not in "iu":
             raise ValueError(
-                "inverse_transform expects a 2-D array of integer token ids. Got "
-                f"an array of shape {X.shape} and dtype {X.dtype} instead."
+                "inverse_transform expects a 2-D (or, with token features, 3-D) "
+                f"array of integer ids. Got an array of shape {X.shape} and dtype "
+                f"{X.dtype} instead."
             )
         if X.size and (X.min() < 0 or X.max() >= len(names)):
             raise ValueError(
                 f"Token ids must lie in [0, {len(names) - 1}]. Got ids from "
                 f"{X.min()} to {X.max()} instead."
             )
+        if X.ndim == 3:
+            return [
+                [tuple(str(names[i]) for i in step if i != PAD_ID) for step in row
+                 if step.any()]
+                for row in X
+            ]
         return [[str(names[i]) for i in row if i != PAD_ID] for row in X]
 
     def get_feature_names_out(self, input_features=None):

@@ -141,3 +141,22 @@ def test_flat_metrics():
     assert report["V"]["recall"] == 1.0 and report["N"]["recall"] == 0.0
     with pytest.raises(ValueError, match="Sequence 1 has 1 true labels but 2"):
         flat_accuracy_score(y_true, [["D", "N"], ["V", "V"]])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_token_features_reach_unseen_words(cell):
+    """Suffix features let the tagger label words it never saw."""
+    rng = np.random.RandomState(0)
+    stems = ["walk", "talk", "jump", "play", "cook", "paint", "call", "look"]
+    train, tags = [], []
+    for _ in range(150):
+        verb, noun = rng.choice(stems[:6]), rng.choice(stems[:6])
+        train.append(["the", noun + "er", verb + "ed"])
+        tags.append(["DET", "NOUN", "VERB"])
+    model = make_pipeline(
+        SequenceVectorizer(token_features=["word", "suffix2"]),
+        RNNSequenceTagger(hidden_size=16, cell=cell, learning_rate_init=0.02,
+                          max_iter=40, random_state=0),
+    ).fit(train, tags)
+    pred = model.predict([["the", "looker", "called"]])  # stems never seen
+    assert list(pred[0]) == ["DET", "NOUN", "VERB"]

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import SequenceVectorizer
+from skrnn.text import TOKEN_FEATURES, word_shape
 
 TEXTS = ["the cat sat on the mat", "the dog sat", "a cat and a dog", ""]
 
@@ -116,3 +117,36 @@ def test_transform_before_fit_raises_not_fitted():
 
     with pytest.raises(NotFittedError):
         SequenceVectorizer().transform(TEXTS)
+
+
+def test_token_features_give_k_ids_per_step():
+    vec = SequenceVectorizer(token_features=True).fit(["The cat sat on 12 mats", "Dogs run"])
+    out = vec.transform(["The dog sat", "Zebras 99"])
+    k = len(TOKEN_FEATURES)
+    assert out.shape == (2, 3, k) and vec.n_features_per_token_ == k
+    assert (out[1, 2] == 0).all()  # padding step
+    zebras = dict(zip(TOKEN_FEATURES, out[1, 0]))
+    assert zebras["word"] == 1 and zebras["lower"] == 1  # unseen word: unknown id
+    assert zebras["suffix1"] == vec.vocabulary_["s1=s"]  # ... but its suffix is known
+    assert zebras["shape"] == vec.vocabulary_["shape=Xx"]
+    assert zebras["is_upper"] == 0 and zebras["has_digit"] == 0  # absent: id 0
+    assert vec.inverse_transform(out)[0][0] == (
+        "word=The", "lower=the", "p1=T", "p2=Th", "p3=The", "s1=e", "s2=he", "s3=The",
+        "shape=Xx", "is_title",
+    )
+
+
+def test_token_feature_subsets_and_callables():
+    vec = SequenceVectorizer(token_features=["lower", "suffix2"]).fit(["Hello World"])
+    assert vec.transform(["hello"]).shape == (1, 1, 2)
+    assert set(vec.vocabulary_) == {"lower=hello", "lower=world", "s2=lo", "s2=ld"}
+    vec = SequenceVectorizer(token_features=lambda t: [t, t[-1]]).fit(["ab cd"])
+    assert vec.transform(["ab"]).shape == (1, 1, 2)
+    with pytest.raises(ValueError, match="token_features names must be among"):
+        SequenceVectorizer(token_features=["suffix9"]).fit(["a"])
+
+
+def test_word_shape():
+    assert [word_shape(w) for w in ("Hello", "1990s", "well-known", "U.S.", "dd")] == [
+        "Xx", "dx", "x-x", "X.X.", "x"
+    ]
