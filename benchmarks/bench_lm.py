@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+from bench_fit import best_times  # same folder: the alternating timer
+
 from skrnn import RNNLanguageModel
 from skrnn.datasets import load_kafka
 
@@ -92,14 +94,7 @@ def main():
           f"{'torch chars/s':>14}")
     for cell in args.cell:
         epochs = [skrnn_epoch(text, cell)] + ([torch_epoch(text, cell)] if have_torch else [])
-        for epoch in epochs:
-            epoch()
-        times = [[] for _ in epochs]
-        for _ in range(args.repeats):
-            for epoch, record in zip(epochs, times):
-                record.append(epoch())
-        ours = min(times[0])
-        theirs = min(times[1]) if have_torch else np.nan
+        ours, theirs = (best_times(epochs, args.repeats) + [np.nan])[:2]
         print(f"{cell:5} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
               f"{len(text) / ours:14.0f} {len(text) / theirs:14.0f}")
 

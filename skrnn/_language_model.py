@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN
+from ._docstrings import fill_doc
 from ._cells import Workspace
 from ._network import RecurrentNetwork
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
@@ -104,6 +105,7 @@ class _Windows:
         return batch, targets, batch.step_mask().ravel()
 
 
+@fill_doc
 class RNNLanguageModel(BaseRNN):
     """Recurrent language model of characters (or words), as min-char-rnn.
 
@@ -130,51 +132,15 @@ class RNNLanguageModel(BaseRNN):
         Drop tokens found in fewer documents than this.
     seq_length : int, default=35
         Steps per training window (the truncation length of BPTT).
-    hidden_size : int, default=128
-        Units in each recurrent layer.
-    num_layers : int, default=1
-        Number of stacked recurrent layers.
-    bidirectional : bool, default=False
-        Must be False: a language model may not see the future.
-    cell : {'rnn', 'gru', 'lstm'}, default='rnn'
-        Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
-        gated cells with PyTorch's equations and gate order.
-    dropout : float, default=0.0
-        Share of each layer's outputs zeroed (inverted dropout) before the next
-        layer while training; needs ``num_layers > 1`` to have an effect.
-    recurrent_init : {'uniform', 'orthogonal'}, default='uniform'
-        Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
-        per gate.
-    forget_bias : float, default=1.0
-        Initial bias of the LSTM's forget gate (other cells ignore it).
-    solver : {'adam', 'sgd', 'adagrad'}, default='adam'
-        Optimizer (the seed used 'adagrad' with learning rate 0.05).
-    learning_rate_init : float, default=0.002
-        Step size.
-    momentum, nesterovs_momentum, beta_1, beta_2, epsilon : as for RNNClassifier
-        Optimizer settings.
-    alpha : float, default=0.0
-        L2 penalty on the weights.
+    {network}
+    {optimizer}
     batch_size : int, default=32
         Number of streams trained side by side.
     max_iter : int, default=10
         Epochs (passes over the text).
     random_state : int, RandomState instance or None, default=None
         Seed for the initial weights.
-    tol : float, default=1e-4
-        Minimum fall of the epoch loss that counts as progress.
-    n_iter_no_change : int, default=10
-        Epochs without progress before training stops.
-    warm_start : bool, default=False
-        Continue from the previous fit's weights.
-    verbose : bool, default=False
-        Print one line per epoch.
-    clip_value : float or None, default=None
-        Clip every gradient entry to ``[-clip_value, clip_value]``.
-    clip_norm : float or None, default=5.0
-        Rescale the gradient to at most this global L2 norm.
-    dtype : {'float32', 'float64'}, default='float32'
-        Precision of the weights.
+    {control}
 
     Attributes
     ----------
@@ -208,14 +174,10 @@ class RNNLanguageModel(BaseRNN):
             for key, value in BaseRNN._parameter_constraints.items()
             if key not in {"input_type", "early_stopping", "validation_fraction", "shuffle"}
         },
-        "analyzer": [StrOptions({"word", "char"}), callable],
-        "lowercase": ["boolean"],
-        "token_pattern": [str],
-        "max_tokens": [None, Interval(Integral, 3, None, closed="left")],
-        "min_df": [
-            Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="both"),
-        ],
+        **{
+            key: SequenceVectorizer._parameter_constraints[key]
+            for key in ("analyzer", "lowercase", "token_pattern", "max_tokens", "min_df")
+        },
         "seq_length": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }

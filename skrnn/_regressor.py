@@ -5,9 +5,11 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
+from ._docstrings import fill_doc
 from ._base import BaseRNN
 
 
+@fill_doc
 class RNNRegressor(RegressorMixin, BaseRNN):
     """Recurrent neural network regressor: one target (or vector) per sequence.
 
@@ -17,66 +19,10 @@ class RNNRegressor(RegressorMixin, BaseRNN):
 
     Parameters
     ----------
-    hidden_size : int, default=64
-        Number of units in each recurrent layer.
-    num_layers : int, default=1
-        Number of stacked recurrent layers.
-    bidirectional : bool, default=False
-        Also read every sequence backwards and join both summaries.
-    cell : {'rnn', 'gru', 'lstm'}, default='rnn'
-        Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
-        gated cells with PyTorch's equations and gate order.
-    dropout : float, default=0.0
-        Share of each layer's outputs zeroed (inverted dropout) before the next
-        layer while training; needs ``num_layers > 1`` to have an effect.
-    recurrent_init : {'uniform', 'orthogonal'}, default='uniform'
-        Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
-        per gate.
-    forget_bias : float, default=1.0
-        Initial bias of the LSTM's forget gate (other cells ignore it).
-    solver : {'adam', 'sgd', 'adagrad'}, default='adam'
-        Optimizer for the weights.
-    learning_rate_init : float, default=0.001
-        Step size.
-    momentum : float, default=0.9
-        Momentum for 'sgd'.
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd' and momentum > 0.
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's moment decay rates and its (and Adagrad's) numerical guard.
-    alpha : float, default=0.0001
-        L2 penalty on the weights (not the biases), scaled as in MLP.
-    batch_size : int or 'auto', default=32
-        Sequences per mini-batch; 'auto' is ``min(200, n_sequences)`` as in
-        MLP.
-    max_iter : int, default=200
-        Maximum number of epochs.
-    shuffle : bool, default=True
-        Shuffle the sequences every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Controls initialisation, shuffling and the validation split.
-    tol : float, default=1e-4
-        Minimum improvement of the loss (or validation score) per epoch.
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before training stops.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the sequences, stop when their R^2
-        stops improving and keep the best weights.
-    validation_fraction : float, default=0.1
-        Share of the training sequences held out for early stopping.
-    warm_start : bool, default=False
-        Reuse the weights of the previous ``fit`` as the starting point.
-    verbose : bool, default=False
-        Print one line per epoch.
-    clip_value : float or None, default=None
-        Clip every gradient entry to ``[-clip_value, clip_value]``.
-    clip_norm : float or None, default=None
-        Rescale the gradient to at most this global L2 norm.
-    dtype : {'float32', 'float64'}, default='float32'
-        Precision of the weights and of the computation.
-    input_type : {'auto', 'dense', 'tokens'}, default='auto'
-        How to read X: 'auto' takes integer arrays as token ids and everything
-        else as real-valued features.
+    {network}
+    {optimizer}
+    {sequences}
+    {control}
 
     Attributes
     ----------

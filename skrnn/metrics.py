@@ -11,6 +11,9 @@ from sklearn.metrics import accuracy_score, classification_report, f1_score, mak
 from sklearn.utils._param_validation import validate_params
 
 
+_TWO_LABELLINGS = {"y_true": ["array-like"], "y_pred": ["array-like"]}
+
+
 def _flatten_pair(y_true, y_pred):
     """Both sides as flat 1-D arrays; sequence lengths must agree."""
     if len(y_true) != len(y_pred):
@@ -31,10 +34,7 @@ def _flatten_pair(y_true, y_pred):
     return np.concatenate(true_seqs), np.concatenate(pred_seqs)
 
 
-@validate_params(
-    {"y_true": ["array-like"], "y_pred": ["array-like"]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
 def flat_accuracy_score(y_true, y_pred):
     """Share of steps labelled correctly, over all sequences.
 
@@ -59,10 +59,7 @@ def flat_accuracy_score(y_true, y_pred):
     return float(accuracy_score(*_flatten_pair(y_true, y_pred)))
 
 
-@validate_params(
-    {"y_true": ["array-like"], "y_pred": ["array-like"]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
 def flat_f1_score(y_true, y_pred, **kwargs):
     """F1 score over all steps; keyword arguments go to
     :func:`sklearn.metrics.f1_score` (``average='macro'`` unless given).
@@ -91,10 +88,7 @@ def flat_f1_score(y_true, y_pred, **kwargs):
     return f1_score(*_flatten_pair(y_true, y_pred), **kwargs)
 
 
-@validate_params(
-    {"y_true": ["array-like"], "y_pred": ["array-like"]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
 def flat_classification_report(y_true, y_pred, **kwargs):
     """Per-label precision, recall and F1 over all steps, as
     :func:`sklearn.metrics.classification_report` (keyword arguments go to it).

@@ -107,7 +107,7 @@ def test_predict_proba_on_many_sequences_in_bounded_memory():
     assert proba.shape == (200_000, 2)
     # The padded float64 copy of X (16 MB) and the output (3.2 MB) are the only
     # things that grow with n; the chunk buffers are a few MB at most.
-    assert peak < 40 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    assert peak < 24 * 2**20, f"peak {peak / 2**20:.1f} MiB"  # measured: 12.7 MiB
 
 
 def test_predict_from_several_threads():

@@ -1,0 +1,99 @@
+"""Parameter descriptions shared by the estimators' docstrings.
+
+A class docstring names a fragment on a line of its own, ``{network}``; the
+:func:`fill_doc` decorator puts the text in, with the defaults read from the
+class's own ``__init__`` so a fragment cannot drift from the signature.
+"""
+
+import inspect
+
+FRAGMENTS = {
+    "network": """\
+    hidden_size : int, default={hidden_size}
+        Number of units in each recurrent layer.
+    num_layers : int, default={num_layers}
+        Number of stacked recurrent layers; layer l + 1 reads layer l's
+        outputs at every step.
+    bidirectional : bool, default={bidirectional}
+        Also read every sequence backwards (from its last real step) and join
+        both directions' states; for one output per sequence, the last real
+        forward state and the backward state at step 0.
+    cell : {{'rnn', 'gru', 'lstm'}}, default='{cell}'
+        Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
+        gated cells with PyTorch's equations and gate order.
+    dropout : float, default={dropout}
+        Share of each layer's outputs zeroed (inverted dropout) before the next
+        layer while training; needs ``num_layers > 1`` to have an effect.
+    recurrent_init : {{'uniform', 'orthogonal'}}, default='{recurrent_init}'
+        Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
+        per gate.
+    forget_bias : float, default={forget_bias}
+        Initial bias of the LSTM's forget gate (other cells ignore it).
+""",
+    "optimizer": """\
+    solver : {{'adam', 'sgd', 'adagrad'}}, default='{solver}'
+        Optimizer for the weights.
+    learning_rate_init : float, default={learning_rate_init}
+        Step size.
+    momentum : float, default={momentum}
+        Momentum for 'sgd'.
+    nesterovs_momentum : bool, default={nesterovs_momentum}
+        Use Nesterov's momentum with 'sgd' and momentum > 0.
+    beta_1, beta_2, epsilon : float, default={beta_1}, {beta_2}, {epsilon}
+        Adam's moment decay rates and its (and Adagrad's) numerical guard.
+    alpha : float, default={alpha}
+        L2 penalty on the weights (not the biases), scaled as in MLP.
+""",
+    "control": """\
+    tol : float, default={tol}
+        Minimum improvement of the loss (or validation score) per epoch.
+    n_iter_no_change : int, default={n_iter_no_change}
+        Epochs without ``tol`` improvement before training stops.
+    warm_start : bool, default={warm_start}
+        Reuse the weights of the previous ``fit`` as the starting point.
+    verbose : bool, default={verbose}
+        Print one line per epoch.
+    clip_value : float or None, default={clip_value}
+        Clip every gradient entry to ``[-clip_value, clip_value]``.
+    clip_norm : float or None, default={clip_norm}
+        Rescale the gradient to at most this global L2 norm.
+    dtype : {{'float32', 'float64'}}, default='{dtype}'
+        Precision of the weights and of the training computation
+        (predictions are computed in float64).
+""",
+    "sequences": """\
+    batch_size : int or 'auto', default={batch_size}
+        Sequences per mini-batch, grouped by similar length; 'auto' is
+        ``min(200, n_sequences)`` as in MLP.
+    max_iter : int, default={max_iter}
+        Maximum number of epochs.
+    shuffle : bool, default={shuffle}
+        Shuffle the sequences every epoch (never the steps of one).
+    random_state : int, RandomState instance or None, default={random_state}
+        Controls initialisation, shuffling, dropout and the validation split.
+    early_stopping : bool, default={early_stopping}
+        Hold out ``validation_fraction`` of the sequences, stop when their
+        score stops improving and keep the best weights.
+    validation_fraction : float, default={validation_fraction}
+        Share of the training sequences held out for early stopping.
+    input_type : {{'auto', 'dense', 'tokens'}}, default='{input_type}'
+        How to read X: 'auto' takes integer arrays as token ids and everything
+        else as real-valued features.
+""",
+}
+
+
+def fill_doc(cls):
+    """Put the shared parameter descriptions into ``cls.__doc__``."""
+    defaults = {
+        name: param.default
+        for name, param in inspect.signature(cls.__init__).parameters.items()
+        if param.default is not inspect.Parameter.empty
+    }
+    doc = cls.__doc__
+    for name, text in FRAGMENTS.items():
+        marker = "    {" + name + "}\n"
+        if marker in doc:
+            doc = doc.replace(marker, text.format(**defaults))
+    cls.__doc__ = doc
+    return cls
