@@ -23,8 +23,9 @@ def _instances():
     """Each estimator with its defaults, plus the gated cells, stacking,
     bidirectional layers and dropout through the same shared core."""
     variants = [
-        dict(cell="lstm", num_layers=2, bidirectional=True, dropout=0.2),
-        dict(cell="gru", recurrent_init="orthogonal", hidden_size=16),
+        dict(cell="lstm", bidirectional=True),
+        dict(cell="gru", num_layers=2, dropout=0.1, recurrent_init="orthogonal",
+             hidden_size=32),
     ]
     return [cls() for cls in all_estimators()] + [
         cls(**params) for cls in all_estimators() for params in variants
