@@ -42,8 +42,14 @@ def skrnn_epoch(X, y, cell):
 
     def epoch():
         model = RNNClassifier(
-            hidden_size=H, cell=cell, batch_size=BATCH, max_iter=1, solver="adam",
-            learning_rate_init=1e-3, alpha=0.0, random_state=0,
+            hidden_size=H,
+            cell=cell,
+            batch_size=BATCH,
+            max_iter=1,
+            solver="adam",
+            learning_rate_init=1e-3,
+            alpha=0.0,
+            random_state=0,
         )
         start = time.perf_counter()
         model.fit(X, y)
@@ -124,12 +130,13 @@ def main():
     except ImportError:
         torch_version = None
     rng = np.random.RandomState(0)
-    print(f"W1: N={N} T={T} d={D} hidden={H} batch={BATCH} Adam, one epoch; "
-          f"best of {args.repeats}")
+    print(f"W1: N={N} T={T} d={D} hidden={H} batch={BATCH} Adam, one epoch; best of {args.repeats}")
     if torch_version:
         print(f"torch {torch_version} ({threads} threads)")
-    header = f"{'cell':5} {'input':6} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} " \
-             f"{'peak MB':>8} {'predict seq/s':>14}"
+    header = (
+        f"{'cell':5} {'input':6} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} "
+        f"{'peak MB':>8} {'predict seq/s':>14}"
+    )
     print(header)
     for cell in args.cell:
         for kind in ("dense", "tokens"):
@@ -142,11 +149,12 @@ def main():
             times = best_times(epochs, args.repeats) + [np.nan, np.nan]
             ours, theirs, wide = times[:3]
             peak, throughput = skrnn_memory_and_predict(X, y, cell)
-            line = (f"{cell:5} {kind:6} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
-                    f"{peak / 2**20:8.1f} {throughput:14.0f}")
+            line = (
+                f"{cell:5} {kind:6} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
+                f"{peak / 2**20:8.1f} {throughput:14.0f}"
+            )
             if kind == "tokens" and torch_version:
-                line += f"   (torch with Embedding(V, {H}): {wide:.3f} s, " \
-                        f"ratio {ours / wide:.2f})"
+                line += f"   (torch with Embedding(V, {H}): {wide:.3f} s, ratio {ours / wide:.2f})"
             print(line)
 
 

@@ -19,7 +19,6 @@ import time
 import warnings
 
 import numpy as np
-
 from bench_fit import best_times  # same folder: the alternating timer
 
 from skrnn import RNNLanguageModel
@@ -30,8 +29,14 @@ HIDDEN, STREAMS, WINDOW = 256, 32, 64
 
 def skrnn_epoch(text, cell):
     def epoch():
-        model = RNNLanguageModel(hidden_size=HIDDEN, cell=cell, batch_size=STREAMS,
-                                 seq_length=WINDOW, max_iter=1, random_state=0)
+        model = RNNLanguageModel(
+            hidden_size=HIDDEN,
+            cell=cell,
+            batch_size=STREAMS,
+            seq_length=WINDOW,
+            max_iter=1,
+            random_state=0,
+        )
         start = time.perf_counter()
         model.fit(text)
         return time.perf_counter() - start
@@ -63,8 +68,9 @@ def torch_epoch(text, cell):
             x = torch.nn.functional.one_hot(inputs[:, i : i + WINDOW], len(vocab)).float()
             out, state = rnn(x, state)
             state = tuple(s.detach() for s in state) if cell == "lstm" else state.detach()
-            loss = loss_fn(head(out).reshape(-1, len(vocab)),
-                           targets[:, i : i + WINDOW].reshape(-1))
+            loss = loss_fn(
+                head(out).reshape(-1, len(vocab)), targets[:, i : i + WINDOW].reshape(-1)
+            )
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -88,15 +94,21 @@ def main():
         have_torch = True
     except ImportError:
         have_torch = False
-    print(f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
-          f"{WINDOW}, Adam, one epoch; best of {args.repeats}")
-    print(f"{'cell':5} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} {'skrnn chars/s':>14} "
-          f"{'torch chars/s':>14}")
+    print(
+        f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
+        f"{WINDOW}, Adam, one epoch; best of {args.repeats}"
+    )
+    print(
+        f"{'cell':5} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} {'skrnn chars/s':>14} "
+        f"{'torch chars/s':>14}"
+    )
     for cell in args.cell:
         epochs = [skrnn_epoch(text, cell)] + ([torch_epoch(text, cell)] if have_torch else [])
         ours, theirs = (best_times(epochs, args.repeats) + [np.nan])[:2]
-        print(f"{cell:5} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
-              f"{len(text) / ours:14.0f} {len(text) / theirs:14.0f}")
+        print(
+            f"{cell:5} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
+            f"{len(text) / ours:14.0f} {len(text) / theirs:14.0f}"
+        )
 
 
 if __name__ == "__main__":

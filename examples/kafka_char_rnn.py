@@ -35,9 +35,15 @@ PIECE = 100  # windows per partial_fit call
 def main(updates=10_000, random_state=0):
     text = load_kafka(strip_license=False)  # the seed trained on the whole file
     model = RNNLanguageModel(
-        hidden_size=150, seq_length=SEQ, batch_size=1, solver="adagrad",
-        learning_rate_init=0.05, clip_value=5.0 / SEQ, epsilon=1e-8 / SEQ**2,
-        clip_norm=None, random_state=random_state,
+        hidden_size=150,
+        seq_length=SEQ,
+        batch_size=1,
+        solver="adagrad",
+        learning_rate_init=0.05,
+        clip_value=5.0 / SEQ,
+        epsilon=1e-8 / SEQ**2,
+        clip_norm=None,
+        random_state=random_state,
     )
     vocabulary = len(set(text))
     smooth = -np.log(1.0 / vocabulary) * SEQ  # the seed's starting value
@@ -56,15 +62,23 @@ def main(updates=10_000, random_state=0):
     seconds = time.perf_counter() - start
     nats = -model.score(text)
     print(f"{done} updates (windows of {SEQ} characters) in {seconds:.1f} s")
-    print(f"smoothed training loss: {smooth:.1f} per window = {smooth / SEQ:.3f} "
-          f"nats/char (seed: {SEED_LOSS_PER_WINDOW} = "
-          f"{SEED_LOSS_PER_WINDOW / SEQ:.3f})")
+    print(
+        f"smoothed training loss: {smooth:.1f} per window = {smooth / SEQ:.3f} "
+        f"nats/char (seed: {SEED_LOSS_PER_WINDOW} = "
+        f"{SEED_LOSS_PER_WINDOW / SEQ:.3f})"
+    )
     print(f"mean loss of the final model on the whole text: {nats:.3f} nats/char")
     print("greedy: ", repr(model.generate("Gregor ", n_tokens=100, temperature=0)))
-    print("sampled:", repr(model.generate("Gregor ", n_tokens=100, temperature=0.8,
-                                          random_state=random_state)))
-    return {"updates": done, "smoothed_nats_per_char": smooth / SEQ,
-            "nats_per_char": nats, "seconds": seconds}
+    print(
+        "sampled:",
+        repr(model.generate("Gregor ", n_tokens=100, temperature=0.8, random_state=random_state)),
+    )
+    return {
+        "updates": done,
+        "smoothed_nats_per_char": smooth / SEQ,
+        "nats_per_char": nats,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ def main(random_state=0):
     X_train, y_train = make_mod_sequences(10, 10, k=3, random_state=random_state)
     X_test, y_test = make_mod_sequences(100, 10, k=3, random_state=random_state + 1)
     tagger = RNNSequenceTagger(
-        hidden_size=100, learning_rate_init=0.01, batch_size=10, max_iter=300,
+        hidden_size=100,
+        learning_rate_init=0.01,
+        batch_size=10,
+        max_iter=300,
         random_state=random_state,
     )
     start = time.perf_counter()
@@ -29,11 +32,15 @@ def main(random_state=0):
         "test_step_accuracy": tagger.score(X_test, y_test),
         "seconds": seconds,
     }
-    print(f"10 training sequences of 10 steps, hidden 100: {results['epochs']} epochs "
-          f"in {seconds:.2f} s")
-    print(f"step accuracy: train {results['train_step_accuracy']:.3f}, "
-          f"100 fresh sequences {results['test_step_accuracy']:.3f} "
-          "(seed: 0.98)")
+    print(
+        f"10 training sequences of 10 steps, hidden 100: {results['epochs']} epochs "
+        f"in {seconds:.2f} s"
+    )
+    print(
+        f"step accuracy: train {results['train_step_accuracy']:.3f}, "
+        f"100 fresh sequences {results['test_step_accuracy']:.3f} "
+        "(seed: 0.98)"
+    )
     print("first test sequence:", X_test[0].argmax(axis=1), "->", tagger.predict(X_test[:1])[0])
     return results
 

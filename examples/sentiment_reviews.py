@@ -40,9 +40,16 @@ def rnn_model(cell="rnn", token_features=None, random_state=0):
     return make_pipeline(
         SequenceVectorizer(min_df=2, token_features=token_features),
         RNNClassifier(
-            hidden_size=64, cell=cell, learning_rate_init=0.005, batch_size=32,
-            alpha=1e-4, clip_norm=5.0, early_stopping=True, n_iter_no_change=5,
-            max_iter=40, random_state=random_state,
+            hidden_size=64,
+            cell=cell,
+            learning_rate_init=0.005,
+            batch_size=32,
+            alpha=1e-4,
+            clip_norm=5.0,
+            early_stopping=True,
+            n_iter_no_change=5,
+            max_iter=40,
+            random_state=random_state,
         ),
     )
 
@@ -67,8 +74,7 @@ def main(data_dir=DEFAULT_DIR, cell="rnn"):
         scores = cross_val_score(model, X, y, cv=folds, n_jobs=1)
         seconds = time.perf_counter() - start
         results[name] = scores
-        print(f"  {name:52} accuracy {scores.mean():.3f} +- {scores.std():.3f} "
-              f"({seconds:.1f} s)")
+        print(f"  {name:52} accuracy {scores.mean():.3f} +- {scores.std():.3f} ({seconds:.1f} s)")
     return results
 
 

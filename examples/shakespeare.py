@@ -56,36 +56,51 @@ class WittenBellNgram:
 
     def nats_per_char(self, text):
         k = self.order - 1
-        return -sum(self.log_prob(text[max(0, i - k) : i], text[i])
-                    for i in range(len(text))) / len(text)
+        return -sum(
+            self.log_prob(text[max(0, i - k) : i], text[i]) for i in range(len(text))
+        ) / len(text)
 
 
 def main(data_dir=DEFAULT_DIR, epochs=3, cell="rnn", hidden_size=256, orders=(3, 5, 7)):
     text = (Path(data_dir) / "tinyshakespeare_train.txt").read_text(encoding="utf-8")
     split = int(0.9 * len(text))
     train, valid = text[:split], text[split:]
-    print(f"tiny-shakespeare (training part): {len(train)} train / {len(valid)} "
-          "validation characters")
+    print(
+        f"tiny-shakespeare (training part): {len(train)} train / {len(valid)} validation characters"
+    )
     baselines = {}
     for order in orders:
         start = time.perf_counter()
         baselines[order] = WittenBellNgram(order).fit(train).nats_per_char(valid)
-        print(f"  {order}-gram (Witten-Bell): {baselines[order]:.3f} nats/char "
-              f"({time.perf_counter() - start:.1f} s)")
+        print(
+            f"  {order}-gram (Witten-Bell): {baselines[order]:.3f} nats/char "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
     model = RNNLanguageModel(
-        hidden_size=hidden_size, cell=cell, seq_length=100, batch_size=32,
-        learning_rate_init=0.002, max_iter=epochs, random_state=0,
+        hidden_size=hidden_size,
+        cell=cell,
+        seq_length=100,
+        batch_size=32,
+        learning_rate_init=0.002,
+        max_iter=epochs,
+        random_state=0,
     )
     start = time.perf_counter()
     model.fit(train)
     seconds = time.perf_counter() - start
     nats = -model.score(valid)
-    print(f"  RNNLanguageModel(cell={cell!r}, hidden_size={hidden_size}), {model.n_iter_} "
-          f"epochs in {seconds:.1f} s: {nats:.3f} nats/char")
+    print(
+        f"  RNNLanguageModel(cell={cell!r}, hidden_size={hidden_size}), {model.n_iter_} "
+        f"epochs in {seconds:.1f} s: {nats:.3f} nats/char"
+    )
     print("sample:")
     print(model.generate("ROMEO:\n", n_tokens=300, temperature=0.7, random_state=0))
-    return {"rnn": nats, "best_ngram": min(baselines.values()), "ngram": baselines,
-            "seconds": seconds}
+    return {
+        "rnn": nats,
+        "best_ngram": min(baselines.values()),
+        "ngram": baselines,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

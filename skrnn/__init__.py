@@ -4,9 +4,8 @@ from ._classifier import RNNClassifier
 from ._language_model import RNNLanguageModel
 from ._regressor import RNNRegressor
 from ._tagger import RNNSequenceTagger
-from .text import SequenceVectorizer
-
 from ._version import __version__
+from .text import SequenceVectorizer
 
 __all__ = [
     "RNNClassifier",

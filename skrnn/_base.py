@@ -21,11 +21,11 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._cells import CELLS, Workspace
-from ._version import __version__
-from .exceptions import InconsistentVersionWarning
 from ._network import LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import OPTIMIZERS, clip_gradients
 from ._sequences import check_sequences
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 PREDICT_CHUNK = 2048
 
@@ -53,7 +53,8 @@ class PersistenceMixin:
                     estimator_name=type(self).__name__,
                     current_skrnn_version=__version__,
                     original_skrnn_version=saved,
-                )
+                ),
+                stacklevel=2,
             )
         super().__setstate__(state)
 
@@ -265,9 +266,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         return check_sequences(self, X, reset=reset, input_type=self.input_type)
 
     def _initialize_weights(self):
-        self.network_.initialize(
-            self._random_state, self.recurrent_init, self.forget_bias
-        )
+        self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
 
     def _build_network(self, data, n_outputs):
         n_inputs = self.n_tokens_ if data.kind == "tokens" else data.n_features
@@ -329,9 +328,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     def _train_on_sequences(self, data, targets, incremental):
         """Mini-batch epochs over labelled sequences, with early stopping."""
         train_index, val_index = self._split_validation(data, targets, incremental)
-        batch_size = (
-            min(200, len(train_index)) if self.batch_size == "auto" else self.batch_size
-        )
+        batch_size = min(200, len(train_index)) if self.batch_size == "auto" else self.batch_size
         batch_size = min(batch_size, len(train_index))
         grad = self.network_.new_grad()
         l2_mask = self.network_.weight_mask() if self.alpha else None
@@ -384,7 +381,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 "set clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
             ) from None
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=2)
             stopped = True
         previous_best = getattr(self, "best_loss_", None) if incremental else None
         self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
@@ -397,6 +394,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
     def _run_epoch(self, data, targets, index, batch_size, grad, l2_mask, ws):
@@ -430,18 +428,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             self._optimizer.update_params(self.network_.coef, grad[0])
         return loss, cache
 
-    def _loss_and_gradient(
-        self, batch, target, weight, grad, l2_mask, ws=None, initial_state=None
-    ):
+    def _loss_and_gradient(self, batch, target, weight, grad, l2_mask, ws=None, initial_state=None):
         """Loss of one batch (weighted mean, plus L2); fills ``grad``, the
         (flat, named views) pair of :meth:`RecurrentNetwork.new_grad`."""
         network = self.network_
         out, cache = network.forward(
             batch, initial_state, ws, self.dropout, self._random_state, training=True
         )
-        loss, d_out = LOSS_FUNCTIONS[self._loss](
-            out.reshape(-1, network.n_outputs), target, weight
-        )
+        loss, d_out = LOSS_FUNCTIONS[self._loss](out.reshape(-1, network.n_outputs), target, weight)
         network.backward(d_out, cache, grad[1])
         if l2_mask is not None:
             scale = self.alpha / batch.n_sequences
@@ -456,7 +450,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         and their loss weights (a mean over sequences, or over real steps)."""
         dtype = self.network_.dtype
         if self._head == "last":
-            return targets[batch.rows], np.full(batch.n_sequences, 1.0 / batch.n_sequences, dtype=dtype)
+            return targets[batch.rows], np.full(
+                batch.n_sequences, 1.0 / batch.n_sequences, dtype=dtype
+            )
         mask = batch.step_mask().ravel()  # (T * B,)
         target = targets[batch.rows, : batch.n_steps].T.ravel()
         return target, mask.astype(dtype) / mask.sum()
@@ -518,7 +514,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     def _predict_outputs(self, X):
         check_is_fitted(self)
         return self._forward_all(self._check_sequences(X, reset=False))
-
 
     @property
     def coefs_(self):

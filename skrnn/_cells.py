@@ -146,10 +146,10 @@ def _gate_scale(blocks, hidden, dtype):
 class GRUCell:
     """Gated recurrent unit with PyTorch's equations (gates ``r, z, n``)::
 
-        r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
-        z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
-        n = tanh(x W_in + b_in + r * (h W_hn + b_hn))
-        h' = (1 - z) * n + z * h
+    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
+    z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
+    n = tanh(x W_in + b_in + r * (h W_hn + b_hn))
+    h' = (1 - z) * n + z * h
     """
 
     n_gates = 3

@@ -7,8 +7,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._docstrings import fill_doc
 from ._base import BaseRNN, warn_unseen_labels
+from ._docstrings import fill_doc
 
 
 @fill_doc
@@ -90,9 +90,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                 f"one label per sequence. Got {len(y)} labels instead."
             )
         if reset:
-            self._label_encoder = LabelEncoder().fit(
-                y if classes is None else np.asarray(classes)
-            )
+            self._label_encoder = LabelEncoder().fit(y if classes is None else np.asarray(classes))
             self.classes_ = self._label_encoder.classes_
             if len(self.classes_) < 2:
                 raise ValueError(
@@ -135,8 +133,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             self._validate_params()
             if classes is None:
                 raise ValueError(
-                    "classes must be passed on the first call to partial_fit. Got "
-                    "None instead."
+                    "classes must be passed on the first call to partial_fit. Got None instead."
                 )
         return self._fit(X, y, incremental=True, classes=classes)
 

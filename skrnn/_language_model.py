@@ -1,16 +1,16 @@
 """RNNLanguageModel: next-token model of a text, trained with truncated BPTT."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN
-from ._docstrings import fill_doc
 from ._cells import Workspace
+from ._docstrings import fill_doc
 from ._network import RecurrentNetwork
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from .text import SequenceVectorizer
@@ -322,8 +322,10 @@ class RNNLanguageModel(BaseRNN):
         first_call = not hasattr(self, "network_") or not (self.warm_start or incremental)
         if first_call:
             self.vectorizer_ = SequenceVectorizer(
-                analyzer=self.analyzer, lowercase=self.lowercase,
-                token_pattern=self.token_pattern, max_tokens=self.max_tokens,
+                analyzer=self.analyzer,
+                lowercase=self.lowercase,
+                token_pattern=self.token_pattern,
+                max_tokens=self.max_tokens,
                 min_df=self.min_df,
             ).fit([X] if isinstance(X, (str, bytes)) else X)
             self.vocabulary_ = self.vectorizer_.vocabulary_
@@ -331,9 +333,14 @@ class RNNLanguageModel(BaseRNN):
             self.n_tokens_ = len(self.tokens_)
             self._random_state = check_random_state(self.random_state)
             self.network_ = RecurrentNetwork(
-                self.n_tokens_, self.n_tokens_, input_kind=TOKENS,
-                hidden_size=self.hidden_size, num_layers=self.num_layers,
-                cell=self.cell, head="every", output_activation="softmax",
+                self.n_tokens_,
+                self.n_tokens_,
+                input_kind=TOKENS,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                cell=self.cell,
+                head="every",
+                output_activation="softmax",
                 dtype=np.dtype(self.dtype),
             )
             self._initialize_weights()
@@ -347,7 +354,8 @@ class RNNLanguageModel(BaseRNN):
         l2_mask = self.network_.weight_mask() if self.alpha else None
         ws = Workspace()
         self._train(
-            lambda: self._run_windows(windows, grad, l2_mask, ws), windows.n_tokens,
+            lambda: self._run_windows(windows, grad, l2_mask, ws),
+            windows.n_tokens,
             incremental,
         )
         return self
@@ -385,8 +393,9 @@ class RNNLanguageModel(BaseRNN):
         ws = Workspace()
         total, count = 0.0, 0
         for start in range(0, len(docs), SCORE_STREAMS):
-            windows = _Windows(docs[start : start + SCORE_STREAMS],
-                               max(self.seq_length, SCORE_WINDOW))
+            windows = _Windows(
+                docs[start : start + SCORE_STREAMS], max(self.seq_length, SCORE_WINDOW)
+            )
             state = np.zeros(network.state_shape(windows.n_streams))
             for w in range(windows.n_windows):
                 state[:, :, :, windows.starts[:, w]] = 0.0

@@ -175,8 +175,9 @@ class RecurrentNetwork:
         if np.dtype(dtype) == self.dtype:
             return self
         other = object.__new__(type(self))
-        other.__setstate__({**self.__getstate__(), "coef": self.coef.astype(dtype),
-                            "dtype": np.dtype(dtype)})
+        other.__setstate__(
+            {**self.__getstate__(), "coef": self.coef.astype(dtype), "dtype": np.dtype(dtype)}
+        )
         return other
 
     def __getstate__(self):
@@ -225,8 +226,7 @@ class RecurrentNetwork:
         n_states = CELLS[self.cell].n_states
         return (self.num_layers, self.n_directions, n_states, n_seq, self.hidden_size)
 
-    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None,
-                training=False):
+    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None, training=False):
         """Run the network on a :class:`~skrnn._sequences.Batch`.
 
         ``initial_state`` is ``(L, D, n_states, B, H)`` (zeros if None);
@@ -338,13 +338,15 @@ class RecurrentNetwork:
                     part = d_layer_output[..., d * H : (d + 1) * H]
                     d_states[1:] = part if d == 0 else part[rev, cols]
                 if layer == self.num_layers - 1 and self.head == "last":
-                    d_states[batch.lengths, np.arange(n_seq)] += d_features[
-                        :, d * H : (d + 1) * H
-                    ]
+                    d_states[batch.lengths, np.arange(n_seq)] += d_features[:, d * H : (d + 1) * H]
                 p = self.params
                 d_proj, dW_hh, db_hh = cell.backward(
-                    trace, d_states, p[f"W_hh.{key}"], p.get(f"b_hh.{key}"),
-                    batch.batch_sizes, ws,
+                    trace,
+                    d_states,
+                    p[f"W_hh.{key}"],
+                    p.get(f"b_hh.{key}"),
+                    batch.batch_sizes,
+                    ws,
                 )
                 grads[f"W_hh.{key}"][...] = dW_hh
                 if db_hh is not None:

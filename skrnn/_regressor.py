@@ -5,8 +5,8 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
-from ._docstrings import fill_doc
 from ._base import BaseRNN
+from ._docstrings import fill_doc
 
 
 @fill_doc

@@ -103,9 +103,7 @@ class Batch:
         self.kind = kind
         n_steps = inputs.shape[0]
         # Python ints: they slice faster than numpy integers in the time loop.
-        self.batch_sizes = (
-            (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1).tolist()
-        )
+        self.batch_sizes = (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1).tolist()
 
     @property
     def n_steps(self):
@@ -200,8 +198,7 @@ def _from_list(X, input_type):
     """Ragged list of sequences -> padded batch-first values and lengths."""
     if len(X) == 0:
         raise ValueError(
-            "X is an empty list; at least one sequence is required. Got 0 "
-            "sequences instead."
+            "X is an empty list; at least one sequence is required. Got 0 sequences instead."
         )
     seqs = []
     kind = None
@@ -298,8 +295,9 @@ def _from_array(estimator, X, input_type, fixed_width):
             "is a single step or array.reshape(1, -1) if it is one sequence."
         )
     if kind == DENSE and arr.ndim == 2 and fixed_width:
-        values = validate_data(estimator, X, reset=fixed_width == "reset",
-                               dtype=[np.float64, np.float32])
+        values = validate_data(
+            estimator, X, reset=fixed_width == "reset", dtype=[np.float64, np.float32]
+        )
         lengths = np.full(len(values), values.shape[1])
         return values[:, :, None], lengths, kind, "array2d", None
     values = check_array(X, dtype=None, allow_nd=True)
@@ -314,9 +312,9 @@ def _from_array(estimator, X, input_type, fixed_width):
     if kind == TOKENS:
         ids, lengths, real = _compact_tokens(_as_token_array(values, input_type, "X"))
         return ids, lengths, kind, layout, real
-    values = check_array(
-        values.reshape(len(values), -1), dtype=[np.float64, np.float32]
-    ).reshape(values.shape)
+    values = check_array(values.reshape(len(values), -1), dtype=[np.float64, np.float32]).reshape(
+        values.shape
+    )
     return values, np.full(len(values), values.shape[1]), kind, layout, None
 
 
@@ -342,8 +340,7 @@ def is_nested_scalar_table(X):
         return False
     width = len(X[0])
     return all(
-        len(row) == width and all(isinstance(v, (int, float, np.number)) for v in row)
-        for row in X
+        len(row) == width and all(isinstance(v, (int, float, np.number)) for v in row) for row in X
     )
 
 
@@ -379,9 +376,7 @@ def check_sequences(estimator, X, *, reset, input_type="auto", stream=False):
             estimator, X, input_type, fixed_width
         )
     if len(values) == 0:
-        raise ValueError(
-            "X holds 0 sequences; at least one is required. Got an empty X instead."
-        )
+        raise ValueError("X holds 0 sequences; at least one is required. Got an empty X instead.")
     n_features = values.shape[2]
     if reset:
         estimator.input_type_ = kind

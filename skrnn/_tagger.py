@@ -6,8 +6,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
 
-from ._docstrings import fill_doc
 from ._base import BaseRNN, warn_unseen_labels
+from ._docstrings import fill_doc
 from ._sequences import check_sequence_targets, check_sequences, is_nested_scalar_table
 from .metrics import flat_accuracy_score
 
@@ -185,8 +185,7 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
             self._validate_params()
             if classes is None:
                 raise ValueError(
-                    "classes must be passed on the first call to partial_fit. Got "
-                    "None instead."
+                    "classes must be passed on the first call to partial_fit. Got None instead."
                 )
         return self._fit(X, y, incremental=True, classes=classes)
 

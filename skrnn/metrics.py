@@ -10,7 +10,6 @@ import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, f1_score, make_scorer
 from sklearn.utils._param_validation import validate_params
 
-
 _TWO_LABELLINGS = {"y_true": ["array-like"], "y_pred": ["array-like"]}
 
 

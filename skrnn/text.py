@@ -20,8 +20,7 @@ def word_shape(token):
     """Character classes with repeats collapsed: 'Hello' -> 'Xx', '1990s' ->
     'dx', 'well-known' -> 'x-x', 'U.S.' -> 'X.X.'."""
     classes = [
-        "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c
-        for c in token
+        "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in token
     ]
     return "".join(c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1])
 
@@ -220,10 +219,11 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         return [TOKEN_FEATURES[name] for name in chosen]
 
     def _steps(self, docs):
-        """Each token as the list of its feature strings (None = absent)."""
+        """Each token as the list of its feature strings (None = absent);
+        plain tokens stay as they are."""
         functions = self._feature_functions()
         if functions is None:
-            return [[[tok] for tok in doc] for doc in docs]
+            return docs
         if callable(functions):
             return [[list(functions(tok)) for tok in doc] for doc in docs]
         return [[[f(tok) for f in functions] for tok in doc] for doc in docs]
@@ -251,15 +251,15 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
                 "Got an empty X instead."
             )
         steps = self._steps(docs)
-        self.n_features_per_token_ = max(
-            [len(step) for doc in steps for step in doc] + [1]
-        )
-        features = [[f for step in doc for f in step if f is not None] for doc in steps]
+        if self.token_features is None:
+            self.n_features_per_token_ = 1
+            features = steps
+        else:
+            self.n_features_per_token_ = max([len(step) for doc in steps for step in doc] + [1])
+            features = [[f for step in doc for f in step if f is not None] for doc in steps]
         counts = Counter(f for doc in features for f in doc)
         doc_freq = Counter(f for doc in features for f in set(doc))
-        min_df = self.min_df if isinstance(self.min_df, Integral) else (
-            self.min_df * len(docs)
-        )
+        min_df = self.min_df if isinstance(self.min_df, Integral) else (self.min_df * len(docs))
         kept = [tok for tok in counts if doc_freq[tok] >= min_df]
         kept.sort(key=lambda tok: (-counts[tok], tok))
         if self.max_tokens is not None:
@@ -301,11 +301,14 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         vocab, k = self.vocabulary_, self.n_features_per_token_
         steps = self._steps(self._tokenize_all(X))
         if self.token_features is None:
-            return [[vocab.get(step[0], UNKNOWN_ID) for step in doc] for doc in steps]
+            return [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in steps]
         return [
             np.array(
-                [[PAD_ID if f is None else vocab.get(f, UNKNOWN_ID) for f in step[:k]]
-                 + [PAD_ID] * (k - len(step)) for step in doc],
+                [
+                    [PAD_ID if f is None else vocab.get(f, UNKNOWN_ID) for f in step[:k]]
+                    + [PAD_ID] * (k - len(step))
+                    for step in doc
+                ],
                 dtype=np.int32,
             ).reshape(len(doc), k)
             for doc in steps
@@ -341,8 +344,7 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
             )
         if X.ndim == 3:
             return [
-                [tuple(str(names[i]) for i in step if i != PAD_ID) for step in row
-                 if step.any()]
+                [tuple(str(names[i]) for i in step if i != PAD_ID) for step in row if step.any()]
                 for row in X
             ]
         return [[str(names[i]) for i in row if i != PAD_ID] for row in X]

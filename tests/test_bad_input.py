@@ -23,8 +23,7 @@ IDS = np.array([[2, 3, 4, 0], [3, 5, 0, 0], [4, 2, 2, 2], [5, 0, 0, 0]])
 
 def _y(estimator, X):
     """Valid targets for X."""
-    lengths = [len(s) if not isinstance(X, np.ndarray) else int((s != 0).sum())
-               for s in X]
+    lengths = [len(s) if not isinstance(X, np.ndarray) else int((s != 0).sum()) for s in X]
     if isinstance(estimator, RNNSequenceTagger):
         return [np.arange(n) % 2 for n in lengths]
     return np.arange(len(X)) % 2
@@ -51,16 +50,21 @@ FIT_CASES = {
     "empty_list": ([], ValueError, "empty list"),
     "empty_array": (np.zeros((0, 3, 2)), ValueError, "0 sample|0 sequences"),
     "zero_length_sequence": (
-        [SEQS[0], np.zeros((0, 2)), SEQS[2], SEQS[3]], ValueError, "Sequence 1 is empty"
+        [SEQS[0], np.zeros((0, 2)), SEQS[2], SEQS[3]],
+        ValueError,
+        "Sequence 1 is empty",
     ),
     "mixed_feature_counts": (
         [SEQS[0], RNG.normal(size=(2, 3)), SEQS[2], SEQS[3]],
-        ValueError, "Sequence 1 has 3 features per step but sequence 0 has 2",
+        ValueError,
+        "Sequence 1 has 3 features per step but sequence 0 has 2",
     ),
     "four_dimensional": (np.zeros((4, 3, 2, 2)), ValueError, "2-D or 3-D"),
     "one_dimensional": (np.zeros(4), ValueError, "Reshape your data"),
     "three_dimensional_step": (
-        [np.zeros((2, 2, 2))] * 4, ValueError, r"Sequence 0 must be 1-D \(steps\)"
+        [np.zeros((2, 2, 2))] * 4,
+        ValueError,
+        r"Sequence 0 must be 1-D \(steps\)",
     ),
     "negative_token_ids": (IDS - 3, ValueError, "input_type='dense'"),
     "raw_text": (["good movie", "bad film", "meh", "ok"], TypeError, "SequenceVectorizer"),
@@ -86,7 +90,9 @@ def test_malformed_X_in_fit(estimator, case):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids)
 def test_X_y_length_mismatch(estimator):
     y = _y(estimator, SEQS)[:3]
-    with pytest.raises(ValueError, match="X holds 4 sequences but y holds 3|3 label sequences for 4"):
+    with pytest.raises(
+        ValueError, match="X holds 4 sequences but y holds 3|3 label sequences for 4"
+    ):
         estimator.fit(SEQS, y)
 
 
@@ -125,8 +131,9 @@ def test_token_ids_beyond_the_vocabulary_warn_and_map_to_unknown(estimator):
     with pytest.warns(UserWarning, match="treated as unknown"):
         out = estimator.predict(np.array([[2, 99, 3]]))
     reference = estimator.predict(np.array([[2, 1, 3]]))
-    np.testing.assert_array_equal(np.asarray(out, dtype=object).ravel(),
-                                  np.asarray(reference, dtype=object).ravel())
+    np.testing.assert_array_equal(
+        np.asarray(out, dtype=object).ravel(), np.asarray(reference, dtype=object).ravel()
+    )
 
 
 def test_unseen_labels_in_score_warn():
@@ -146,21 +153,27 @@ def test_non_finite_regression_targets(y):
         RNNRegressor(max_iter=1).fit(SEQS, y)
 
 
-@pytest.mark.parametrize("bad, exc, pattern", [
-    ("one text", TypeError, "single string"),
-    ([1, 2, 3], TypeError, "Item 0 of X"),
-    (["fine", None], TypeError, "Item 1 of X"),
-    ([], ValueError, "at least one text"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, pattern",
+    [
+        ("one text", TypeError, "single string"),
+        ([1, 2, 3], TypeError, "Item 0 of X"),
+        (["fine", None], TypeError, "Item 1 of X"),
+        ([], ValueError, "at least one text"),
+    ],
+)
 def test_vectorizer_input(bad, exc, pattern):
     with pytest.raises(exc, match=pattern):
         SequenceVectorizer().fit(bad)
 
 
-@pytest.mark.parametrize("bad, exc, pattern", [
-    ("", ValueError, "at least one token|at least one text"),
-    ([3, 4], TypeError, "Item 0 of X"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, pattern",
+    [
+        ("", ValueError, "at least one token|at least one text"),
+        ([3, 4], TypeError, "Item 0 of X"),
+    ],
+)
 def test_language_model_input(bad, exc, pattern):
     with pytest.raises(exc, match=pattern):
         RNNLanguageModel(max_iter=1).fit(bad)

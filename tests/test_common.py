@@ -24,8 +24,7 @@ def _instances():
     bidirectional layers and dropout through the same shared core."""
     variants = [
         dict(cell="lstm", bidirectional=True),
-        dict(cell="gru", num_layers=2, dropout=0.1, recurrent_init="orthogonal",
-             hidden_size=32),
+        dict(cell="gru", num_layers=2, dropout=0.1, recurrent_init="orthogonal", hidden_size=32),
     ]
     return [cls() for cls in all_estimators()] + [
         cls(**params) for cls in all_estimators() for params in variants

@@ -147,8 +147,14 @@ def test_joblib_round_trip_identical_and_small(tmp_path):
 
 def test_early_stopping_keeps_best_weights_and_curves():
     X, y = _parity_task(200)
-    clf = RNNClassifier(hidden_size=8, early_stopping=True, n_iter_no_change=3,
-                        learning_rate_init=0.01, max_iter=50, random_state=0).fit(X, y)
+    clf = RNNClassifier(
+        hidden_size=8,
+        early_stopping=True,
+        n_iter_no_change=3,
+        learning_rate_init=0.01,
+        max_iter=50,
+        random_state=0,
+    ).fit(X, y)
     assert len(clf.validation_scores_) == clf.n_iter_
     assert len(clf.validation_loss_curve_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -190,8 +196,9 @@ def test_verbose_prints_one_line_per_epoch():
 
 def test_divergence_restores_finite_weights_and_says_why():
     X, y = _ragged(60)
-    reg = RNNRegressor(hidden_size=8, solver="sgd", learning_rate_init=1e6, momentum=0,
-                       max_iter=20, random_state=0)
+    reg = RNNRegressor(
+        hidden_size=8, solver="sgd", learning_rate_init=1e6, momentum=0, max_iter=20, random_state=0
+    )
     with pytest.raises(ValueError, match="learning_rate_init.*clip"):
         reg.fit(X, y * 1e6)
     assert np.all(np.isfinite(reg.network_.coef))
@@ -227,9 +234,19 @@ def test_dtype_is_the_weight_dtype(dtype):
 
 def test_clipping_bounds_every_update():
     X, y = _parity_task(40)
-    clf = RNNClassifier(hidden_size=8, solver="sgd", momentum=0.0, learning_rate_init=0.1,
-                        clip_value=1e-3, alpha=0.0, batch_size=40, max_iter=1,
-                        shuffle=False, random_state=0, dtype="float64")
+    clf = RNNClassifier(
+        hidden_size=8,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.1,
+        clip_value=1e-3,
+        alpha=0.0,
+        batch_size=40,
+        max_iter=1,
+        shuffle=False,
+        random_state=0,
+        dtype="float64",
+    )
     clf.fit(X, y)
     untrained = clone(clf).set_params(learning_rate_init=1e-300).fit(X, y)
     step = np.abs(clf.network_.coef - untrained.network_.coef)
@@ -240,8 +257,9 @@ def test_clipping_bounds_every_update():
 def test_estimator_gradient_with_l2_matches_finite_differences():
     """The training loss (with the L2 term) and its gradient agree in float64."""
     X, y = _ragged(12)
-    reg = RNNRegressor(hidden_size=3, alpha=0.3, dtype="float64", max_iter=1,
-                       random_state=0).fit(X, y)
+    reg = RNNRegressor(hidden_size=3, alpha=0.3, dtype="float64", max_iter=1, random_state=0).fit(
+        X, y
+    )
     data = check_sequences(reg, X, reset=False)
     targets, _ = reg._encode_targets(y, data, reset=False)
     batch = data.batch(np.arange(len(X)), np.float64)

@@ -28,8 +28,9 @@ def test_seed3_mod3_gets_98_percent_of_fresh_steps():
 def test_pos_tagging_beats_most_frequent_tag(data_dir):
     # the quick configuration (word ids, tanh cell); the script's default runs
     # the gated tagger with token features and the CRF (minutes)
-    results = load_example("pos_tagging").main(data_dir / "ud_english_lines", cell="rnn",
-                                               crf=False, features=False)
+    results = load_example("pos_tagging").main(
+        data_dir / "ud_english_lines", cell="rnn", crf=False, features=False
+    )
     assert 0.85 < results["baseline_accuracy"] < 0.92
     assert results["accuracy"] > results["baseline_accuracy"] + 0.02
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from skrnn._sequences import check_sequences
 from skrnn._network import RecurrentNetwork
+from skrnn._sequences import check_sequences
 
 from ._gradcheck import gradient_error, make_network
 
@@ -51,8 +51,14 @@ def _check_last_step(cell, kind, num_layers, bidirectional, loss):
     data = _data(kind, rng)
     n_out = 3
     net = make_network(
-        data, n_out, rng, hidden_size=4, num_layers=num_layers, cell=cell,
-        bidirectional=bidirectional, head="last",
+        data,
+        n_out,
+        rng,
+        hidden_size=4,
+        num_layers=num_layers,
+        cell=cell,
+        bidirectional=bidirectional,
+        head="last",
         output_activation="softmax" if loss == "log_loss" else "identity",
     )
     batch = data.batch()
@@ -157,8 +163,15 @@ def test_every_step_head_gradient(cell, kind, num_layers, bidirectional):
     data = _data(kind, rng)
     n_out = 3
     net = make_network(
-        data, n_out, rng, hidden_size=4, num_layers=num_layers, cell=cell,
-        bidirectional=bidirectional, head="every", output_activation="softmax",
+        data,
+        n_out,
+        rng,
+        hidden_size=4,
+        num_layers=num_layers,
+        cell=cell,
+        bidirectional=bidirectional,
+        head="every",
+        output_activation="softmax",
     )
     batch = data.batch()
     mask = batch.step_mask().ravel()
@@ -173,10 +186,10 @@ def test_every_step_head_gradient(cell, kind, num_layers, bidirectional):
 def test_every_step_outputs_on_padding_do_not_leak(cell):
     """Changing what a padded step would compute changes no real output."""
     rng = np.random.RandomState(6)
-    data = check_sequences(_Holder(), [rng.normal(size=(2, 2)), rng.normal(size=(5, 2))],
-                           reset=True)
-    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every",
-                       cell=cell)
+    data = check_sequences(
+        _Holder(), [rng.normal(size=(2, 2)), rng.normal(size=(5, 2))], reset=True
+    )
+    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every", cell=cell)
     batch = data.batch()
     out, _ = net.forward(batch)
     batch.inputs[~batch.step_mask()] = 1e3  # garbage in the padding
@@ -190,8 +203,7 @@ def test_dropout_gradient_with_fixed_masks(cell):
     """Inverted dropout between layers: the gradient of the masked network."""
     rng = np.random.RandomState(7)
     data = _data("ragged", rng)
-    net = make_network(data, 3, rng, hidden_size=4, num_layers=3, cell=cell,
-                       bidirectional=True)
+    net = make_network(data, 3, rng, hidden_size=4, num_layers=3, cell=cell, bidirectional=True)
     batch = data.batch()
     target = rng.randint(3, size=batch.n_sequences)
     weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)

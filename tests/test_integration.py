@@ -12,8 +12,14 @@ from skrnn.datasets import load_zhou_sentiment
 def _pipeline(**params):
     return make_pipeline(
         SequenceVectorizer(),
-        RNNClassifier(hidden_size=16, learning_rate_init=0.01, batch_size=8,
-                      max_iter=150, random_state=0, **params),
+        RNNClassifier(
+            hidden_size=16,
+            learning_rate_init=0.01,
+            batch_size=8,
+            max_iter=150,
+            random_state=0,
+            **params,
+        ),
     )
 
 
@@ -26,7 +32,8 @@ def test_grid_search_with_two_jobs_on_text():
         n_jobs=2,
     ).fit(X, y)
     assert set(search.cv_results_["params"][0]) == {
-        "rnnclassifier__hidden_size", "sequencevectorizer__lowercase"
+        "rnnclassifier__hidden_size",
+        "sequencevectorizer__lowercase",
     }
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
@@ -43,8 +50,9 @@ def test_ragged_lists_split_like_arrays_in_grid_search():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(k, 1)) for k in rng.randint(2, 8, size=60)]
     y = np.array([int(s.sum() > 0) for s in X])
-    search = GridSearchCV(RNNClassifier(max_iter=3, random_state=0),
-                          {"hidden_size": [4, 8]}, cv=3).fit(X, y)
+    search = GridSearchCV(
+        RNNClassifier(max_iter=3, random_state=0), {"hidden_size": [4, 8]}, cv=3
+    ).fit(X, y)
     assert search.best_estimator_.predict(X).shape == (60,)
 
 

@@ -17,8 +17,14 @@ TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
 
 
 def _model(**params):
-    defaults = dict(hidden_size=24, seq_length=16, batch_size=4, learning_rate_init=0.01,
-                    max_iter=25, random_state=0)
+    defaults = dict(
+        hidden_size=24,
+        seq_length=16,
+        batch_size=4,
+        learning_rate_init=0.01,
+        max_iter=25,
+        random_state=0,
+    )
     return RNNLanguageModel(**{**defaults, **params})
 
 
@@ -33,8 +39,16 @@ def test_gradient_across_two_windows_with_carried_state(cell):
     rng = np.random.RandomState(0)
     ids = rng.randint(2, 7, size=20)
     windows = _Windows([ids], seq_length=10)
-    net = RecurrentNetwork(7, 7, input_kind="tokens", hidden_size=4, num_layers=2,
-                           head="every", dtype=np.float64, cell=cell)
+    net = RecurrentNetwork(
+        7,
+        7,
+        input_kind="tokens",
+        hidden_size=4,
+        num_layers=2,
+        head="every",
+        dtype=np.float64,
+        cell=cell,
+    )
     net.initialize(rng)
     net.coef += rng.normal(scale=0.3, size=net.coef.shape)
     for name, view in net.params.items():
@@ -45,8 +59,9 @@ def test_gradient_across_two_windows_with_carried_state(cell):
     carried = net.final_states(cache).copy()
     assert np.abs(carried).max() > 0.1
     second, target, mask = windows.batch(1, np.float64)
-    err, grad, _ = gradient_error(net, second, target, mask / mask.sum(), "log_loss",
-                                  initial_state=carried)
+    err, grad, _ = gradient_error(
+        net, second, target, mask / mask.sum(), "log_loss", initial_state=carried
+    )
     assert err < 1e-6 and np.abs(grad).max() > 1e-3
 
 
@@ -83,8 +98,9 @@ def test_generation_reproducible_and_greedy_deterministic(fitted):
     a = fitted.generate("the ", n_tokens=30, random_state=3)
     b = fitted.generate("the ", n_tokens=30, random_state=3)
     assert a == b and len(a) == 30
-    assert fitted.generate("the ", n_tokens=30, temperature=0) == \
-        fitted.generate("the ", n_tokens=30, temperature=0)
+    assert fitted.generate("the ", n_tokens=30, temperature=0) == fitted.generate(
+        "the ", n_tokens=30, temperature=0
+    )
     assert fitted.generate("the d", n_tokens=2, temperature=0) == "og"
     assert "[UNK]" not in fitted.generate("", n_tokens=50, random_state=0)
 

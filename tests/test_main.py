@@ -20,6 +20,7 @@ def test_kafka_part_trains_for_the_budget_and_samples(capsys):
 
 
 def test_help_lists_the_options():
-    result = subprocess.run([sys.executable, "-m", "skrnn", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "skrnn", "--help"], capture_output=True, text=True, check=True
+    )
     assert "--part" in result.stdout and "--seconds" in result.stdout

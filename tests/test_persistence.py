@@ -28,15 +28,30 @@ SEQS = [RNG.normal(size=(n, 3)) for n in RNG.randint(1, 9, size=40)]
 def _models():
     tags = [np.arange(len(s)) % 3 for s in SEQS]
     return {
-        "classifier": (RNNClassifier(hidden_size=16, cell="lstm", max_iter=3, random_state=0)
-                       .fit(SEQS, np.arange(40) % 3), SEQS),
-        "regressor": (RNNRegressor(hidden_size=16, cell="gru", bidirectional=True,
-                                   max_iter=3, random_state=0)
-                      .fit(SEQS, RNG.normal(size=40)), SEQS),
-        "tagger": (RNNSequenceTagger(hidden_size=16, num_layers=2, max_iter=3, random_state=0)
-                   .fit(SEQS, tags), SEQS),
-        "pipeline": (make_pipeline(SequenceVectorizer(), RNNClassifier(max_iter=3, random_state=0))
-                     .fit(["a b c", "b c", "c a", "a a b"], [0, 1, 0, 1]), ["a c b", "b"]),
+        "classifier": (
+            RNNClassifier(hidden_size=16, cell="lstm", max_iter=3, random_state=0).fit(
+                SEQS, np.arange(40) % 3
+            ),
+            SEQS,
+        ),
+        "regressor": (
+            RNNRegressor(
+                hidden_size=16, cell="gru", bidirectional=True, max_iter=3, random_state=0
+            ).fit(SEQS, RNG.normal(size=40)),
+            SEQS,
+        ),
+        "tagger": (
+            RNNSequenceTagger(hidden_size=16, num_layers=2, max_iter=3, random_state=0).fit(
+                SEQS, tags
+            ),
+            SEQS,
+        ),
+        "pipeline": (
+            make_pipeline(SequenceVectorizer(), RNNClassifier(max_iter=3, random_state=0)).fit(
+                ["a b c", "b c", "c a", "a a b"], [0, 1, 0, 1]
+            ),
+            ["a c b", "b"],
+        ),
     }
 
 
@@ -88,7 +103,9 @@ def test_other_version_warns_on_load(monkeypatch):
     model = RNNClassifier(max_iter=1).fit(SEQS, np.arange(40) % 2)
     data = pickle.dumps(model)
     monkeypatch.setattr(skrnn._base, "__version__", "99.0")
-    with pytest.warns(InconsistentVersionWarning, match="from skrnn version 0.1.0 when using version 99.0"):
+    with pytest.warns(
+        InconsistentVersionWarning, match="from skrnn version 0.1.0 when using version 99.0"
+    ):
         pickle.loads(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -22,13 +21,17 @@ def ragged(draw, max_sequences=8, max_length=7, n_features=2):
 
 
 def _fitted(estimator_class, X, rng, cell):
-    y = ([rng.randint(2, size=len(s)) for s in X] if estimator_class is RNNSequenceTagger
-         else rng.randint(2, size=len(X)))
+    y = (
+        [rng.randint(2, size=len(s)) for s in X]
+        if estimator_class is RNNSequenceTagger
+        else rng.randint(2, size=len(X))
+    )
     y = y if estimator_class is not RNNClassifier else np.r_[0, 1, y[2:]]
     if estimator_class is RNNSequenceTagger:
         y[0][0], y[1][0] = 0, 1
-    model = estimator_class(hidden_size=5, cell=cell, max_iter=2, random_state=0,
-                            bidirectional=True)
+    model = estimator_class(
+        hidden_size=5, cell=cell, max_iter=2, random_state=0, bidirectional=True
+    )
     return model.fit(X, y)
 
 

@@ -17,8 +17,16 @@ from skrnn.metrics import (
 )
 
 # A toy grammar: determiner, noun, verb; tags follow the words.
-WORDS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "bird": "NOUN",
-         "sees": "VERB", "chases": "VERB", "sleeps": "VERB"}
+WORDS = {
+    "the": "DET",
+    "a": "DET",
+    "cat": "NOUN",
+    "dog": "NOUN",
+    "bird": "NOUN",
+    "sees": "VERB",
+    "chases": "VERB",
+    "sleeps": "VERB",
+}
 
 
 def _sentences(n, seed=0):
@@ -36,8 +44,9 @@ def _sentences(n, seed=0):
 def _pipeline(**params):
     return make_pipeline(
         SequenceVectorizer(),
-        RNNSequenceTagger(hidden_size=16, learning_rate_init=0.01, max_iter=60,
-                          random_state=0, **params),
+        RNNSequenceTagger(
+            hidden_size=16, learning_rate_init=0.01, max_iter=60, random_state=0, **params
+        ),
     )
 
 
@@ -105,8 +114,12 @@ def test_label_length_mismatch_names_the_sequence():
 
 def test_grid_search_and_cross_val_with_flat_scorers():
     X, y = _sentences(60)
-    search = GridSearchCV(_pipeline(), {"rnnsequencetagger__hidden_size": [4, 16]},
-                          cv=KFold(3), scoring=flat_f1_scorer).fit(X, y)
+    search = GridSearchCV(
+        _pipeline(),
+        {"rnnsequencetagger__hidden_size": [4, 16]},
+        cv=KFold(3),
+        scoring=flat_f1_scorer,
+    ).fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 2
     assert search.best_score_ > 0.95
     scores = cross_val_score(_pipeline(), X, y, cv=KFold(3), scoring=flat_accuracy_scorer)
@@ -155,8 +168,9 @@ def test_token_features_reach_unseen_words(cell):
         tags.append(["DET", "NOUN", "VERB"])
     model = make_pipeline(
         SequenceVectorizer(token_features=["word", "suffix2"]),
-        RNNSequenceTagger(hidden_size=16, cell=cell, learning_rate_init=0.02,
-                          max_iter=40, random_state=0),
+        RNNSequenceTagger(
+            hidden_size=16, cell=cell, learning_rate_init=0.02, max_iter=40, random_state=0
+        ),
     ).fit(train, tags)
     pred = model.predict([["the", "looker", "called"]])  # stems never seen
     assert list(pred[0]) == ["DET", "NOUN", "VERB"]

@@ -131,8 +131,16 @@ def test_token_features_give_k_ids_per_step():
     assert zebras["shape"] == vec.vocabulary_["shape=Xx"]
     assert zebras["is_upper"] == 0 and zebras["has_digit"] == 0  # absent: id 0
     assert vec.inverse_transform(out)[0][0] == (
-        "word=The", "lower=the", "p1=T", "p2=Th", "p3=The", "s1=e", "s2=he", "s3=The",
-        "shape=Xx", "is_title",
+        "word=The",
+        "lower=the",
+        "p1=T",
+        "p2=Th",
+        "p3=The",
+        "s1=e",
+        "s2=he",
+        "s3=The",
+        "shape=Xx",
+        "is_title",
     )
 
 
@@ -148,5 +156,9 @@ def test_token_feature_subsets_and_callables():
 
 def test_word_shape():
     assert [word_shape(w) for w in ("Hello", "1990s", "well-known", "U.S.", "dd")] == [
-        "Xx", "dx", "x-x", "X.X.", "x"
+        "Xx",
+        "dx",
+        "x-x",
+        "X.X.",
+        "x",
     ]

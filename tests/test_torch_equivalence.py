@@ -44,8 +44,9 @@ def _skrnn_loss_grad_proba(config, reference, seed):
         weight = real.ravel() / real.sum()
         by_sequence = batch.unsort(out.swapaxes(0, 1).copy())  # (B, T, C)
         proba = by_sequence[mask[:, : batch.n_steps]]
-    loss, d_out = LOSS_FUNCTIONS["log_loss"](out.reshape(-1, net.n_outputs).copy(),
-                                             flat_target, weight)
+    loss, d_out = LOSS_FUNCTIONS["log_loss"](
+        out.reshape(-1, net.n_outputs).copy(), flat_target, weight
+    )
     grad, views = net.new_grad()
     net.backward(d_out, cache, views)
     return loss, grad, proba
@@ -62,13 +63,16 @@ def _assert_matches(config, reference, seed=0):
 def test_matches_checked_in_torch_reference(config):
     stored = np.load(PATH)
     key = config_key(config)
-    reference = {name: stored[f"{key}/{name}"] for name in
-                 ("coef", "grad", "loss", "target", "proba")}
+    reference = {
+        name: stored[f"{key}/{name}"] for name in ("coef", "grad", "loss", "target", "proba")
+    }
     _assert_matches(config, reference)
 
 
-@pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed; the checked-in "
-                    "reference arrays are compared instead")
+@pytest.mark.skipif(
+    not HAVE_TORCH,
+    reason="torch not installed; the checked-in reference arrays are compared instead",
+)
 @pytest.mark.parametrize("config", CONFIGS, ids=config_key)
 def test_matches_live_torch(config):
     _assert_matches(config, compute(config, seed=1), seed=1)

@@ -34,9 +34,18 @@ def config_key(config):
 
 def skrnn_network(config):
     cell, layers, bidirectional, head = config
-    return RecurrentNetwork(N_IN, N_OUT, input_kind="dense", hidden_size=HIDDEN,
-                            num_layers=layers, bidirectional=bidirectional, cell=cell,
-                            head=head, output_activation="softmax", dtype=np.float64)
+    return RecurrentNetwork(
+        N_IN,
+        N_OUT,
+        input_kind="dense",
+        hidden_size=HIDDEN,
+        num_layers=layers,
+        bidirectional=bidirectional,
+        cell=cell,
+        head=head,
+        output_activation="softmax",
+        dtype=np.float64,
+    )
 
 
 def inputs(seed=0):
@@ -51,8 +60,9 @@ def compute(config, seed=0):
     cell, layers, bidirectional, head = config
     torch.manual_seed(seed)
     rnn_class = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
-    rnn = rnn_class(N_IN, HIDDEN, num_layers=layers, bidirectional=bidirectional,
-                    batch_first=True).double()
+    rnn = rnn_class(
+        N_IN, HIDDEN, num_layers=layers, bidirectional=bidirectional, batch_first=True
+    ).double()
     D = 2 if bidirectional else 1
     linear = torch.nn.Linear(HIDDEN * D, N_OUT).double()
     X, labels = inputs(seed)
@@ -60,8 +70,9 @@ def compute(config, seed=0):
     for i, seq in enumerate(X):
         padded[i, : len(seq)] = torch.from_numpy(seq)
     lengths = torch.tensor(LENGTHS)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, lengths, batch_first=True,
-                                                     enforce_sorted=False)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        padded, lengths, batch_first=True, enforce_sorted=False
+    )
     out, h_n = rnn(packed)
     if cell == "lstm":
         h_n = h_n[0]
@@ -107,9 +118,13 @@ def compute(config, seed=0):
     views["b_out"][...] = linear.bias.detach().numpy()
     grad_views["W_out"][...] = linear.weight.grad.numpy().T
     grad_views["b_out"][...] = linear.bias.grad.numpy()
-    return {"coef": coef, "grad": grad, "loss": float(loss.detach()),
-            "target": target.numpy(),
-            "proba": torch.softmax(logits, dim=1).detach().numpy()}
+    return {
+        "coef": coef,
+        "grad": grad,
+        "loss": float(loss.detach()),
+        "target": target.numpy(),
+        "proba": torch.softmax(logits, dim=1).detach().numpy(),
+    }
 
 
 def main():
