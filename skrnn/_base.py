@@ -262,6 +262,16 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self._train_on_sequences(data, targets, incremental)
         return self
 
+    def _partial_fit_with_classes(self, X, y, classes):
+        """partial_fit of the classifiers: every class must be known up front."""
+        if not hasattr(self, "network_"):
+            self._validate_params()
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit. Got None instead."
+                )
+        return self._fit(X, y, incremental=True, classes=classes)
+
     def _check_sequences(self, X, reset):
         return check_sequences(self, X, reset=reset, input_type=self.input_type)
 

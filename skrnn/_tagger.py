@@ -181,13 +181,7 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
         self : object
             The updated estimator.
         """
-        if not hasattr(self, "network_"):
-            self._validate_params()
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit. Got None instead."
-                )
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._partial_fit_with_classes(X, y, classes)
 
     def _step_outputs(self, X):
         """Per-step probabilities ``(n, T, n_classes)`` and the data."""
