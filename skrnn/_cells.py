@@ -90,6 +90,10 @@ class RNNCell:
 
     gate_blocks = None
 
+    @staticmethod
+    def input_bias(b_ih, b_hh):
+        return b_ih
+
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
         states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
         return Trace(states[1:], states)
@@ -157,6 +161,13 @@ class GRUCell:
     has_hidden_bias = True
     gate_blocks = (0.5, 0.5, 1.0)
 
+    @staticmethod
+    def input_bias(b_ih, b_hh):
+        """b_hr and b_hz add to the input side once for all steps; b_hn stays
+        inside ``r * (h W_hn + b_hn)``."""
+        H = len(b_ih) // 3
+        return np.concatenate([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
+
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
         shape = (n_steps, n_seq, hidden)
         extra = {"hidden_n": ws.empty(f"{key}.hn", shape, dtype)}
@@ -173,7 +184,6 @@ class GRUCell:
         training = "coef_n" in extra
         T, B, H = HN.shape
         W_s = W_hh * _gate_scale(self.gate_blocks, H, S.dtype)  # r, z columns halved
-        G[:, :, : 2 * H] += 0.5 * b_hh[: 2 * H]  # b_hr, b_hz: once for all steps
         b_hn = b_hh[2 * H :]
         S[0] = h0[0]
         hh = np.empty((B, 3 * H), dtype=S.dtype)
@@ -267,6 +277,7 @@ class LSTMCell:
     n_states = 2
     has_hidden_bias = False
     gate_blocks = (0.5, 0.5, 1.0, 0.5)
+    input_bias = staticmethod(RNNCell.input_bias)
 
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
         extra = {

@@ -258,9 +258,7 @@ class RecurrentNetwork:
                 trace = cell.allocate(
                     ws, key, n_steps, n_seq, self.hidden_size, self.dtype, training
                 )
-                self._project(inp, key, trace.proj, tokens=layer == 0)
-                if cell.gate_blocks is not None:  # see _cells._gate_scale
-                    trace.proj *= _gate_scale(cell.gate_blocks, self.hidden_size, self.dtype)
+                self._project(inp, key, trace.proj, tokens=layer == 0, cell=cell)
                 if initial_state is None:
                     h0 = np.zeros(self.state_shape(n_seq)[2:], dtype=self.dtype)
                 else:
@@ -283,14 +281,27 @@ class RecurrentNetwork:
             out = out.reshape(n_steps, n_seq, -1)
         return out, cache
 
-    def _project(self, inp, key, out, tokens):
-        """``out = inp @ W_ih + b_ih`` for all steps (a row lookup for ids)."""
-        W, b = self.params[f"W_ih.{key}"], self.params[f"b_ih.{key}"]
+    def _project(self, inp, key, out, tokens, cell):
+        """``out = inp @ W_ih + b`` for all steps (a row lookup for ids).
+
+        ``b`` is the cell's input-side bias; a gated cell's projections come
+        out scaled by its gate factors (``_cells._gate_scale``), folded into
+        the small weight matrix for dense input.
+        """
+        W = self.params[f"W_ih.{key}"]
+        b = cell.input_bias(self.params[f"b_ih.{key}"], self.params.get(f"b_hh.{key}"))
+        scale = None
+        if cell.gate_blocks is not None:
+            scale = _gate_scale(cell.gate_blocks, self.hidden_size, self.dtype)
+            b = b * scale
         if tokens and self.input_kind != DENSE:
             np.take(W, inp[..., 0], axis=0, out=out, mode="clip")  # ids checked
             for slot in range(1, inp.shape[-1]):
                 out += W[inp[..., slot]]
+            if scale is not None:
+                out *= scale
         else:
+            W = W if scale is None else W * scale
             np.matmul(inp.reshape(-1, inp.shape[-1]), W, out=out.reshape(-1, W.shape[1]))
         out += b
 
