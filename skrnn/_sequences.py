@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 DENSE = "dense"
 TOKENS = "tokens"
@@ -420,24 +420,35 @@ def _clip_unknown_ids(ids, n_tokens):
     return ids
 
 
-def check_sequence_targets(y, lengths):
-    """Per-step targets (list of label sequences or padded 2-D array) -> flat.
+def check_step_targets(y, data, stream):
+    """Per-step labels in any of the tagger's forms -> (flat labels, form).
 
-    Returns the labels of the real steps in sequence order, concatenated.
+    ``form`` is 'stream' (1-D y, one label per row of a stream), 'array'
+    (2-D y shaped like X's steps; labels of padded steps are ignored) or
+    'list' (one label sequence per sequence). The flat labels are those of
+    the real steps, sequence by sequence.
     """
+    if stream:
+        flat = column_or_1d(np.asarray(y), warn=True)
+        if len(flat) != data.lengths[0]:
+            raise ValueError(
+                f"X holds {data.lengths[0]} steps but y holds {len(flat)} labels; "
+                f"a stream needs one label per row. Got {len(flat)} labels instead."
+            )
+        return flat, "stream"
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind != "O":
-        if y.shape[0] != len(lengths):
+        mask = data.real_steps()
+        if y.shape != mask.shape:
             raise ValueError(
-                f"y holds {y.shape[0]} label sequences for {len(lengths)} "
-                f"sequences in X. Got {y.shape[0]} instead."
+                f"A 2-D y must have the shape of X's steps {mask.shape}. Got "
+                f"shape {y.shape} instead."
             )
-        if y.shape[1] < lengths.max():
-            raise ValueError(
-                f"y has {y.shape[1]} steps per row but X has sequences of up to "
-                f"{lengths.max()} steps. Got {y.shape[1]} instead."
-            )
-        mask = np.arange(y.shape[1])[None, :] < lengths[:, None]
-        return y[mask]
+        return y[mask], "array"
+    return _flatten_label_sequences(y, data.lengths), "list"
+
+
+def _flatten_label_sequences(y, lengths):
+    """A list of label sequences, checked against the sequence lengths."""
     if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
         raise TypeError(
             "y must be a list of label sequences, one per sequence in X. Got "

@@ -8,7 +8,7 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_
 
 from ._base import BaseRNN, warn_unseen_labels
 from ._docstrings import fill_doc
-from ._sequences import check_sequence_targets, check_sequences, is_nested_scalar_table
+from ._sequences import check_sequences, check_step_targets, is_nested_scalar_table
 from .metrics import flat_accuracy_score
 
 
@@ -112,26 +112,7 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
         )
 
     def _encode_targets(self, y, data, reset, classes=None):
-        if self._stream:
-            flat = column_or_1d(np.asarray(y), warn=True)
-            if len(flat) != data.lengths[0]:
-                raise ValueError(
-                    f"X holds {data.lengths[0]} steps but y holds {len(flat)} labels; "
-                    f"a stream needs one label per row. Got {len(flat)} labels instead."
-                )
-            form = "stream"
-        elif isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind != "O":
-            mask = data.real_steps()
-            if y.shape != mask.shape:
-                raise ValueError(
-                    f"A 2-D y must have the shape of X's steps {mask.shape}. Got "
-                    f"shape {y.shape} instead."
-                )
-            flat = y[mask]
-            form = "array"
-        else:
-            flat = check_sequence_targets(y, data.lengths)
-            form = "list"
+        flat, form = check_step_targets(y, data, self._stream)
         if flat.dtype.kind in "fc":
             assert_all_finite(flat, input_name="y")
         check_classification_targets(flat)
