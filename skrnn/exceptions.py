@@ -16,6 +16,21 @@ class InconsistentVersionWarning(UserWarning):
         The installed version.
     original_skrnn_version : str
         The version that saved the object.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skrnn.exceptions import InconsistentVersionWarning
+    >>> warning = InconsistentVersionWarning(
+    ...     estimator_name="RNNClassifier",
+    ...     current_skrnn_version="0.2.0",
+    ...     original_skrnn_version="0.1.0",
+    ... )
+    >>> warning.original_skrnn_version
+    '0.1.0'
+    >>> # make loading a model saved by another version an error:
+    >>> warnings.simplefilter("error", InconsistentVersionWarning)
+    >>> warnings.resetwarnings()
     """
 
     def __init__(self, *, estimator_name, current_skrnn_version, original_skrnn_version):
