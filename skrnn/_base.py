@@ -30,6 +30,27 @@ from .exceptions import InconsistentVersionWarning
 PREDICT_CHUNK = 2048
 
 
+def _epoch_range(n_epochs, verbose):
+    """The epochs, behind a progress bar when verbose and tqdm is installed."""
+    if verbose:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return range(n_epochs)
+        return tqdm(range(n_epochs), desc="epochs", leave=False)
+    return range(n_epochs)
+
+
+def _write(line):
+    """Print one line without breaking a tqdm progress bar, if there is one."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        print(line)
+    else:
+        tqdm.write(line)
+
+
 class PersistenceMixin:
     """Pickle only the model: parameters, weights, vocabularies.
 
@@ -365,7 +386,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         max_iter = 1 if incremental else self.max_iter
         stopped = False
         try:
-            for _ in range(max_iter):
+            for _ in _epoch_range(max_iter, self.verbose):
                 start = time.perf_counter()
                 snapshot = network.coef.copy()
                 # Divergence is detected and reported below, not by numpy.
@@ -488,7 +509,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         line = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
         if score is not None:
             line += f", validation score = {score:.6f}"
-        print(f"{line} ({seconds:.2f}s)")
+        _write(f"{line} ({seconds:.2f}s)")
 
     # ------------------------------------------------------------ predicting
     def _forward_all(self, data, index=None):

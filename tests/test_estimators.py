@@ -1,8 +1,7 @@
 """Behaviour of RNNClassifier and RNNRegressor beyond sklearn's common checks."""
 
-import io
 import pickle
-from contextlib import redirect_stdout
+import sys
 
 import joblib
 import numpy as np
@@ -185,12 +184,15 @@ def test_regressor_partial_fit():
     assert reg.n_iter_ == 2
 
 
-def test_verbose_prints_one_line_per_epoch():
+@pytest.mark.parametrize("tqdm_installed", [False, True])
+def test_verbose_prints_one_line_per_epoch(tqdm_installed, monkeypatch, capsys):
+    if tqdm_installed:
+        pytest.importorskip("tqdm")  # the optional 'progress' extra
+    else:
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails
     X, y = _parity_task(40)
-    out = io.StringIO()
-    with redirect_stdout(out):
-        RNNClassifier(**FAST, verbose=True).fit(X, y)
-    lines = out.getvalue().strip().splitlines()
+    RNNClassifier(**FAST, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and lines[0].startswith("Iteration 1, loss = ")
 
 
