@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skrnn import RNNClassifier, RNNRegressor
+from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
 from skrnn._sequences import check_sequences
 
 
@@ -282,3 +282,28 @@ def test_estimator_gradient_with_l2_matches_finite_differences():
         net.coef[i] = saved
         numeric = (losses[0] - losses[1]) / (2 * eps)
         assert abs(numeric - grad[i]) <= 1e-6 * max(1.0, abs(numeric))
+
+
+def test_early_stopping_for_regressor_and_tagger():
+    X, y = _ragged(150)
+    reg = RNNRegressor(
+        hidden_size=8,
+        early_stopping=True,
+        n_iter_no_change=3,
+        learning_rate_init=0.01,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    assert len(reg.validation_loss_curve_) == reg.n_iter_
+    tags = [(s[:, 0] > 0).astype(int) for s in X]
+    tagger = RNNSequenceTagger(
+        hidden_size=8,
+        early_stopping=True,
+        n_iter_no_change=3,
+        learning_rate_init=0.01,
+        max_iter=40,
+        random_state=0,
+    )
+    tagger.fit(X, tags)
+    assert tagger.best_validation_score_ == max(tagger.validation_scores_) > 0.9
