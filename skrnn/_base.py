@@ -27,7 +27,8 @@ from ._sequences import check_sequences
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
-PREDICT_CHUNK = 2048
+PREDICT_CHUNK = 2048  # sequences per predict batch at most
+PREDICT_BUFFER = 1 << 21  # and at most this many gate values (T * B * G * H)
 
 
 def _epoch_range(n_epochs, verbose):
@@ -531,8 +532,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         else:
             n_steps = int(data.lengths[index].max())
             outputs = np.zeros((len(index), n_steps, network.n_outputs))
-        for start in range(0, len(order), PREDICT_CHUNK):
-            chunk = order[start : start + PREDICT_CHUNK]
+        n_gates = CELLS[self.cell].n_gates * network.n_directions
+        longest = max(int(data.lengths[index].max()), 1)
+        size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * n_gates * self.hidden_size)))
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
             batch = data.batch(index[chunk], network.dtype)
             out, _ = network.forward(batch, ws=ws)
             if self._head == "every":

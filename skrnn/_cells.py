@@ -170,7 +170,12 @@ class GRUCell:
 
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
         shape = (n_steps, n_seq, hidden)
-        extra = {"hidden_n": ws.empty(f"{key}.hn", shape, dtype)}
+        extra = {
+            "hidden_n": ws.empty(f"{key}.hn", shape, dtype),
+            # gate-major copy of the gates: every gate's (B, H) block of a step
+            # is contiguous, which makes numpy's element-wise calls 2-3x faster
+            "by_gate": ws.empty(f"{key}.by_gate", (3,) + shape, dtype),
+        }
         if training:  # per-step coefficients of the backward
             for name in ("coef_n", "coef_z", "coef_r"):
                 extra[name] = ws.empty(f"{key}.{name}", shape, dtype)
@@ -179,26 +184,28 @@ class GRUCell:
         return Trace(gates, states, **extra)
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        S, G, extra = trace.states, trace.proj, trace.extra
-        HN = extra["hidden_n"]
+        S, extra = trace.states, trace.extra
+        HN, Gm = extra["hidden_n"], extra["by_gate"]
         training = "coef_n" in extra
         T, B, H = HN.shape
+        Gm[...] = trace.proj.reshape(T, B, 3, H).transpose(2, 0, 1, 3)
         W_s = W_hh * _gate_scale(self.gate_blocks, H, S.dtype)  # r, z columns halved
+        W_by_gate = np.ascontiguousarray(W_s.reshape(H, 3, H).transpose(1, 0, 2))
         b_hn = b_hh[2 * H :]
         S[0] = h0[0]
-        hh = np.empty((B, 3 * H), dtype=S.dtype)
+        hh = np.empty(3 * B * H, dtype=S.dtype)
         tmp = np.empty((B, H), dtype=S.dtype)
         tmp2 = np.empty((B, H), dtype=S.dtype)
         for t, n in enumerate(batch_sizes):
-            h_prev, g, a = S[t, :n], G[t, :n], hh[:n]
-            np.matmul(h_prev, W_s, out=a)
-            rz = g[:, : 2 * H]
-            rz += a[:, : 2 * H]
+            h_prev, a = S[t, :n], hh[: 3 * n * H].reshape(3, n, H)
+            np.matmul(h_prev, W_by_gate, out=a)
+            rz = Gm[:2, t, :n]
+            rz += a[:2]
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            r, z, new, a_n = g[:, :H], g[:, H : 2 * H], g[:, 2 * H :], HN[t, :n]
-            np.add(a[:, 2 * H :], b_hn, out=a_n)  # h W_hn + b_hn
+            r, z, new, a_n = Gm[0, t, :n], Gm[1, t, :n], Gm[2, t, :n], HN[t, :n]
+            np.add(a[2], b_hn, out=a_n)  # h W_hn + b_hn
             np.multiply(r, a_n, out=tmp[:n])
             new += tmp[:n]
             np.tanh(new, out=new)
@@ -212,6 +219,7 @@ class GRUCell:
             if n < B:
                 S[t + 1, n:] = 0.0
                 HN[t, n:] = 0.0
+                Gm[:, t, n:] = 0.0
         return trace
 
     @staticmethod
@@ -233,34 +241,41 @@ class GRUCell:
         return [trace.states[lengths, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        S, G, extra = trace.states, trace.proj, trace.extra
+        S, extra = trace.states, trace.extra
+        Gm = extra["by_gate"]
         T, B, H = extra["hidden_n"].shape
-        r, z = G[:, :, :H], G[:, :, H : 2 * H]
+        r, z = Gm[0], Gm[1]
         coef_n, coef_z, coef_r = extra["coef_n"], extra["coef_z"], extra["coef_r"]
-        # Blocks d r, d z, d (h W_hn + b_hn) = d n * r, d n: the first three are
-        # the hidden side (one GEMM per step), blocks 0, 1, 3 the input side.
-        d_all = ws.empty("gru.d", (T, B, 4 * H), S.dtype)
-        D4 = d_all.reshape(T, B, 4, H)
+        W_by_gate_T = np.ascontiguousarray(W_hh.reshape(H, 3, H).transpose(1, 2, 0))
+        # Gate-major d r, d z, d (h W_hn + b_hn) = d n * r (the hidden side, one
+        # batched GEMM per step) and d n (with d r, d z: the input side).
+        D = ws.empty("gru.d", (4, T, B, H), S.dtype)
+        back = np.empty(3 * B * H, dtype=S.dtype)
         tmp = np.empty((B, H), dtype=S.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
             dh = d_states[t + 1, :n]
-            np.multiply(dh, coef_n[t, :n], out=D4[t, :n, 3])
-            np.multiply(dh, coef_z[t, :n], out=D4[t, :n, 1])
-            np.multiply(D4[t, :n, 3], coef_r[t, :n], out=D4[t, :n, 0])
-            np.multiply(D4[t, :n, 3], r[t, :n], out=D4[t, :n, 2])
+            np.multiply(dh, coef_n[t, :n], out=D[3, t, :n])
+            np.multiply(dh, coef_z[t, :n], out=D[1, t, :n])
+            np.multiply(D[3, t, :n], coef_r[t, :n], out=D[0, t, :n])
+            np.multiply(D[3, t, :n], r[t, :n], out=D[2, t, :n])
             d_prev = d_states[t, :n]
             np.multiply(dh, z[t, :n], out=tmp[:n])
             d_prev += tmp[:n]
-            np.matmul(d_all[t, :n, : 3 * H], W_hh.T, out=tmp[:n])
+            per_gate = back[: 3 * n * H].reshape(3, n, H)
+            np.matmul(D[:3, t, :n], W_by_gate_T, out=per_gate)
+            per_gate.sum(axis=0, out=tmp[:n])
             d_prev += tmp[:n]
-        _zero_padding(d_all, batch_sizes)
-        d_hidden = d_all[:, :, : 3 * H]
-        d_proj = ws.empty("d_proj", G.shape, S.dtype)  # (T, B, 3H)
-        d_proj[:, :, : 2 * H] = d_all[:, :, : 2 * H]
-        d_proj[:, :, 2 * H :] = d_all[:, :, 3 * H :]
-        dW_hh = _sum_over_steps(S[:-1], d_hidden)
-        return d_proj, dW_hh, d_hidden.sum(axis=(0, 1))
+        for k in range(4):
+            _zero_padding(D[k], batch_sizes)
+        flat_states = S[:-1].reshape(T * B, H)
+        dW = np.matmul(flat_states.T, D[:3].reshape(3, T * B, H))  # (3, H, H)
+        dW_hh = dW.transpose(1, 0, 2).reshape(H, 3 * H)
+        d_proj = ws.empty("d_proj", (T, B, 3 * H), S.dtype)
+        P4 = d_proj.reshape(T, B, 3, H)
+        for slot, k in enumerate((0, 1, 3)):
+            P4[:, :, slot] = D[k]
+        return d_proj, dW_hh, D[:3].sum(axis=(1, 2)).ravel()
 
 
 class LSTMCell:
