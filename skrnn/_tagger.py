@@ -214,9 +214,14 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
             its sequence), a 2-D array ``(n, T)`` (padded steps hold the padding
             label seen in fit), or ``(n_steps,)`` for a stream.
         """
+        return self._predict_with_data(X)[0]
+
+    def _predict_with_data(self, X):
+        """``predict(X)`` and the validated sequences it was computed from."""
         proba, data = self._step_outputs(X)
         labels = self.classes_[proba.argmax(axis=2)]
-        return self._in_y_form(labels, data, getattr(self, "_pad_label", self.classes_[0]))
+        fill = getattr(self, "_pad_label", self.classes_[0])
+        return self._in_y_form(labels, data, fill), data
 
     def score(self, X, y, sample_weight=None):
         """Token-level accuracy: the share of real steps labelled correctly.
@@ -240,9 +245,9 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
                 "RNNSequenceTagger.score does not take sample_weight. Got "
                 f"{type(sample_weight).__name__} instead."
             )
-        y_pred = self.predict(X)
+        y_pred, data = self._predict_with_data(X)
         if self._y_form == "array" and not self._stream:
-            mask = self._check_sequences(X, reset=False).real_steps()
+            mask = data.real_steps()
             y, y_pred = np.asarray(y)[mask], y_pred[mask]
         if self._stream:
             y = column_or_1d(np.asarray(y), warn=True)
