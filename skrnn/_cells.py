@@ -87,14 +87,15 @@ class RNNCell:
     n_gates = 1
     n_states = 1
     has_hidden_bias = False
-
     gate_blocks = None
+    feature_major = False
+    fuses_inputs = False
 
     @staticmethod
     def input_bias(b_ih, b_hh):
         return b_ih
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
         states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
         return Trace(states[1:], states)
 
@@ -114,10 +115,16 @@ class RNNCell:
     def final_state(self, trace, lengths, rows):
         return [trace.states[lengths, rows]]
 
+    def d_states(self, ws, trace):
+        """A zeroed ``(T + 1, B, H)`` gradient of the states for :meth:`backward`."""
+        return ws.zeros("d_states", trace.states.shape, trace.states.dtype)
+
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
         """Gradients from ``d_states`` (T + 1, B, H), which is overwritten.
 
-        Returns ``d_proj`` (T, B, G * H), ``dW_hh``, ``db_hh`` (or None).
+        Returns ``d_proj`` (T, B, G * H) and a dict of weight gradients by
+        name (``W_hh``, and ``b_hh``; ``W_ih`` and ``b_ih`` too from a cell
+        that ``fuses_inputs``).
         """
         S = trace.states
         d_proj = ws.empty("d_proj", trace.proj.shape, S.dtype)  # (T, B, H)
@@ -133,7 +140,7 @@ class RNNCell:
             dz *= d_states[t + 1, :n]
             np.matmul(dz, W_hh.T, out=tmp[:n])
             d_states[t, :n] += tmp[:n]
-        return d_proj, _sum_over_steps(S[:-1], d_proj), None
+        return d_proj, {"W_hh": _sum_over_steps(S[:-1], d_proj)}
 
 
 def _gate_scale(blocks, hidden, dtype):
@@ -160,6 +167,8 @@ class GRUCell:
     n_states = 1
     has_hidden_bias = True
     gate_blocks = (0.5, 0.5, 1.0)
+    feature_major = False
+    fuses_inputs = False
 
     @staticmethod
     def input_bias(b_ih, b_hh):
@@ -168,7 +177,7 @@ class GRUCell:
         H = len(b_ih) // 3
         return np.concatenate([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
         shape = (n_steps, n_seq, hidden)
         extra = {
             "hidden_n": ws.empty(f"{key}.hn", shape, dtype),
@@ -237,8 +246,8 @@ class GRUCell:
         tmp2 *= r
         np.multiply(a_n, tmp2, out=cr)
 
-    def final_state(self, trace, lengths, rows):
-        return [trace.states[lengths, rows]]
+    final_state = RNNCell.final_state
+    d_states = RNNCell.d_states
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
         S, extra = trace.states, trace.extra
@@ -275,7 +284,7 @@ class GRUCell:
         P4 = d_proj.reshape(T, B, 3, H)
         for slot, k in enumerate((0, 1, 3)):
             P4[:, :, slot] = D[k]
-        return d_proj, dW_hh, D[:3].sum(axis=(1, 2)).ravel()
+        return d_proj, {"W_hh": dW_hh, "b_hh": D[:3].sum(axis=(1, 2)).ravel()}
 
 
 class LSTMCell:
@@ -286,107 +295,171 @@ class LSTMCell:
         h' = o * tanh(c')
 
     Its state is ``(h, c)``; one bias per gate (PyTorch's ``b_ih + b_hh``).
+
+    The loop runs feature-major: a step's gates are a ``(4H, B)`` array, so
+    every gate is a block of rows and the many element-wise calls run on
+    contiguous memory (on the column blocks of ``(B, 4H)`` numpy is 2-3x
+    slower). Dense inputs are fused into the recurrent GEMM
+    (``fuses_inputs``): ``x_t`` and a row of ones sit below ``h_{t-1}`` in a
+    stacked ``(H + d + 1, T + 1, B)`` buffer and ``W_ih``, ``b`` beside
+    ``W_hh``, so one GEMM per step gives the whole pre-activation and one GEMM
+    after the backward loop all three weight gradients; this beats a
+    separate projection, whose bias add and bias sum alone cost as much as
+    its GEMM. Looked-up token rows still arrive as projections, ``(T, 4H,
+    B)`` (``feature_major``). The stacked buffer and the gate gradients
+    ``(4H, T, B)`` are unit-first: their ``(T, B)`` axes merge without a
+    copy, and ``trace.states`` and ``d_proj`` are ``(T + 1, B, H)`` and
+    ``(T, B, 4H)`` views of them.
     """
 
     n_gates = 4
     n_states = 2
     has_hidden_bias = False
     gate_blocks = (0.5, 0.5, 1.0, 0.5)
+    feature_major = True
+    fuses_inputs = True
+    loop_order = (0, 1, 3, 2)  # slot -> PyTorch gate: the sigmoid gates together
     input_bias = staticmethod(RNNCell.input_bias)
 
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False):
-        extra = {
-            "cells": ws.empty(f"{key}.cells", (n_steps + 1, n_seq, hidden), dtype),
-            "tanh_c": ws.empty(f"{key}.tanh_c", (n_steps, n_seq, hidden), dtype),
-        }
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
+        T, B, H = n_steps, n_seq, hidden
+        rows = H + n_inputs + 1 if n_inputs else H
+        stacked = ws.empty(f"{key}.stacked", (rows, T + 1, B), dtype)
+        extra = {"stacked": stacked, "cells": ws.empty(f"{key}.cells", (T + 1, H, B), dtype)}
         if training:  # per-step coefficients of the backward
-            extra["coef"] = ws.empty(f"{key}.coef", (n_steps, n_seq, 4 * hidden), dtype)
-            extra["coef_c"] = ws.empty(f"{key}.coef_c", (n_steps, n_seq, hidden), dtype)
-        states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
-        gates = ws.empty(f"{key}.gates", (n_steps, n_seq, 4 * hidden), dtype)
-        return Trace(gates, states, **extra)
+            extra["coef"] = ws.empty(f"{key}.coef", (T, 4 * H, B), dtype)
+            extra["coef_c"] = ws.empty(f"{key}.coef_c", (T, H, B), dtype)
+        gates = ws.empty(f"{key}.gates", (T, 4 * H, B), dtype)
+        return Trace(gates, stacked[:H].transpose(1, 2, 0), **extra)
+
+    def load_inputs(self, trace, inp, W_ih, b):
+        """Place ``inp`` (T, B, d) in the stacked buffer and keep the input
+        weights and bias (scaled like the projections) for :meth:`forward`."""
+        X = trace.extra["stacked"]
+        H = X.shape[0] - inp.shape[-1] - 1
+        np.copyto(X[H:-1, :-1], inp.transpose(2, 0, 1))
+        X[H:-1, -1] = 0.0
+        X[-1] = 1.0
+        trace.extra["input_weights"] = (W_ih, b)
+
+    def load_projections(self, trace, rows, b):
+        """Looked-up input rows ``(T, B, 4H)`` plus the bias ``b`` into the
+        gate buffer, in the loop's layout and gate order."""
+        rows += b
+        T, B, H4 = rows.shape
+        by_gate = rows.reshape(T, B, 4, H4 // 4)
+        slots = trace.proj.reshape(T, 4, H4 // 4, B)
+        for slot, gate in enumerate(self.loop_order):
+            np.copyto(slots[:, slot], by_gate[:, :, gate].transpose(0, 2, 1))
+
+    def d_states(self, ws, trace):
+        T1, B, H = trace.states.shape
+        return ws.zeros("lstm.d_states", (T1, H, B), trace.states.dtype).transpose(0, 2, 1)
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        S, G, extra = trace.states, trace.proj, trace.extra
-        C, TC = extra["cells"], extra["tanh_c"]
+        G, extra = trace.proj, trace.extra
+        X, C = extra["stacked"], extra["cells"]
         training = "coef" in extra
-        T, B, H = TC.shape
-        scale = _gate_scale(self.gate_blocks, H, S.dtype)
-        shift = _gate_scale((0.5, 0.5, 0.0, 0.5), H, S.dtype)
-        W_s = W_hh * scale
-        if training:
-            # sigmoid' = 0.25 (1 - tanh(x/2)^2), tanh' = 1 - tanh^2
-            slope = _gate_scale((0.25, 0.25, 1.0, 0.25), H, S.dtype)
-        S[0], C[0] = h0[0], h0[1]
-        acc = np.empty((B, 4 * H), dtype=S.dtype)
-        tmp = np.empty((B, H), dtype=S.dtype)
+        H, B = C.shape[1:]
+        W_all = np.empty((4 * H, X.shape[0]), dtype=X.dtype)  # [W_hh; W_ih; b].T
+        W_all[:, :H] = (W_hh * _gate_scale(self.gate_blocks, H, X.dtype)).T
+        if "input_weights" in extra:
+            W_ih, b = extra["input_weights"]
+            W_all[:, H:-1], W_all[:, -1] = W_ih.T, b
+        W_all = self._gates_in_loop_order(W_all)
+        X[:H, 0], C[0] = h0[0].T, h0[1].T
+        acc = np.empty((4 * H, B), dtype=X.dtype)
+        tmp = np.empty((3, H, B), dtype=X.dtype)
         for t, n in enumerate(batch_sizes):
-            g = G[t, :n]
-            np.matmul(S[t, :n], W_s, out=acc[:n])
-            g += acc[:n]
+            g, a = G[t, :, :n], acc[:, :n]
+            if "input_weights" in extra:
+                np.matmul(W_all, X[:, t, :n], out=g)
+            else:
+                np.matmul(W_all, X[:H, t, :n], out=a)
+                g += a
             np.tanh(g, out=g)
+            sig = g[: 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
+            sig *= 0.5
+            sig += 0.5
+            i, f, o, cand = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+            i_cand, tanh_c, h = tmp[0, :, :n], tmp[1, :, :n], tmp[2, :, :n]
+            c, c_prev = C[t + 1, :, :n], C[t, :, :n]
+            np.multiply(i, cand, out=i_cand)
+            if training:  # f c_prev is a coefficient too: keep it there
+                f_c = extra["coef"][t, H : 2 * H, :n]
+            else:
+                f_c = c
+            np.multiply(f, c_prev, out=f_c)
+            np.add(f_c, i_cand, out=c)
+            np.tanh(c, out=tanh_c)
+            np.multiply(o, tanh_c, out=h)
+            X[:H, t + 1, :n] = h
             if training:
-                k = extra["coef"][t, :n]
-                np.multiply(g, g, out=k)
-                np.subtract(1.0, k, out=k)
-                k *= slope
-            g *= scale
-            g += shift
-            i, f, cand, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
-            c = C[t + 1, :n]
-            np.multiply(f, C[t, :n], out=c)
-            np.multiply(i, cand, out=tmp[:n])
-            c += tmp[:n]
-            np.tanh(c, out=TC[t, :n])
-            np.multiply(o, TC[t, :n], out=S[t + 1, :n])
-            if training:
-                self._coefficients(extra, t, n, g, C[t, :n], TC[t, :n], H)
+                self._coefficients(extra, t, n, g, i_cand, tanh_c, h, a)
             if n < B:
-                S[t + 1, n:] = 0.0
-                C[t + 1, n:] = 0.0
-                TC[t, n:] = 0.0
+                X[:H, t + 1, n:] = 0.0
+                C[t + 1, :, n:] = 0.0
         return trace
 
     @staticmethod
-    def _coefficients(extra, t, n, g, c_prev, tanh_c, H):
-        """Scale the activation slopes into the gate coefficients of the
-        backward, while the step's values are in cache: d i = dc g i',
-        d f = dc c_prev f', d g = dc i g', d o = dh tanh(c) o', and
-        dc += dh o (1 - tanh(c)^2)."""
-        k = extra["coef"][t, :n]
-        k[:, :H] *= g[:, 2 * H : 3 * H]
-        k[:, H : 2 * H] *= c_prev
-        k[:, 2 * H : 3 * H] *= g[:, :H]
-        k[:, 3 * H :] *= tanh_c
-        cc = extra["coef_c"][t, :n]
-        np.multiply(tanh_c, tanh_c, out=cc)
-        np.subtract(1.0, cc, out=cc)
-        cc *= g[:, 3 * H :]
+    def _gates_in_loop_order(a):
+        """Rows of ``a`` from PyTorch's gate order ``i, f, g, o`` to the
+        loop's ``i, f, o, g``, which puts the three sigmoid gates together."""
+        blocks = a.reshape(4, -1, *a.shape[1:])
+        return blocks[list(LSTMCell.loop_order)].reshape(a.shape)
+
+    @staticmethod
+    def _coefficients(extra, t, n, g, i_cand, tanh_c, h, scratch):
+        """The backward's per-step factors (in PyTorch's gate order), from
+        values still in cache: d i = dc g i (1 - i), d f = dc c_prev f (1 - f),
+        d g = dc i (1 - g^2), d o = dh tanh(c) o (1 - o), and
+        dc += dh o (1 - tanh(c)^2); the products ``i g``, ``f c_prev`` and
+        ``h = o tanh(c)`` are reused."""
+        H = len(tanh_c)
+        k, s = extra["coef"][t, :, :n], scratch[: 3 * H]
+        i, o, cand = g[:H], g[2 * H : 3 * H], g[3 * H :]
+        np.subtract(1.0, g[: 3 * H], out=s)  # 1 - i, 1 - f, 1 - o
+        np.multiply(s[:H], i_cand, out=k[:H])
+        k[H : 2 * H] *= s[H : 2 * H]
+        np.multiply(s[2 * H :], h, out=k[3 * H :])
+        np.multiply(i_cand, cand, out=s[:H])  # i (1 - g^2) = i - i g g
+        np.subtract(i, s[:H], out=k[2 * H : 3 * H])
+        np.multiply(h, tanh_c, out=s[:H])  # o (1 - tanh(c)^2) = o - h tanh(c)
+        np.subtract(o, s[:H], out=extra["coef_c"][t, :, :n])
 
     def final_state(self, trace, lengths, rows):
-        return [trace.states[lengths, rows], trace.extra["cells"][lengths, rows]]
+        return [trace.states[lengths, rows], trace.extra["cells"][lengths, :, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        S, G, extra = trace.states, trace.proj, trace.extra
-        T, B, H = extra["tanh_c"].shape
-        f = G[:, :, H : 2 * H]
-        K4, coef_c = extra["coef"].reshape(T, B, 4, H), extra["coef_c"]
-        d_proj = ws.empty("d_proj", G.shape, S.dtype)  # (T, B, 4H)
-        D4 = d_proj.reshape(T, B, 4, H)
-        dc = np.zeros((B, H), dtype=S.dtype)
-        tmp = np.empty((B, H), dtype=S.dtype)
+        G, extra = trace.proj, trace.extra
+        X, K, coef_c = extra["stacked"], extra["coef"], extra["coef_c"]
+        T, H4, B = K.shape
+        H = H4 // 4
+        DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
+        D = ws.empty("lstm.d_gates", (4 * H, T, B), G.dtype)
+        D3 = D[: 3 * H].reshape(3, H, T, B)  # d i, d f, d g
+        dc = np.zeros((H, B), dtype=G.dtype)
+        tmp = np.empty((H, B), dtype=G.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
-            dh, dcn = d_states[t + 1, :n], dc[:n]
-            np.multiply(dh, coef_c[t, :n], out=tmp[:n])
-            dcn += tmp[:n]
-            np.multiply(K4[t, :n, :3], dcn[:, None, :], out=D4[t, :n, :3])
-            np.multiply(K4[t, :n, 3], dh, out=D4[t, :n, 3])
-            dcn *= f[t, :n]
-            np.matmul(d_proj[t, :n], W_hh.T, out=tmp[:n])
-            d_states[t, :n] += tmp[:n]
-        _zero_padding(d_proj, batch_sizes)
-        return d_proj, _sum_over_steps(S[:-1], d_proj), None
+            dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
+            np.multiply(dh, coef_c[t, :, :n], out=tmp_n)
+            dcn += tmp_n
+            k, d = K[t, :, :n], D[:, t, :n]
+            np.multiply(k[: 3 * H].reshape(3, H, n), dcn, out=D3[:, :, t, :n])
+            np.multiply(k[3 * H :], dh, out=d[3 * H :])
+            dcn *= G[t, H : 2 * H, :n]
+            np.matmul(W_hh, d, out=tmp_n)
+            DS[t, :, :n] += tmp_n
+            if n < B:
+                D[:, t, n:] = 0.0
+        D2 = D.reshape(4 * H, T * B)
+        rows = X.shape[0]
+        dW_all = (D2 @ X[:, :T].reshape(rows, T * B).T).T  # (H [+ d + 1], 4H)
+        grads = {"W_hh": dW_all[:H]}
+        if "input_weights" in extra:
+            grads["W_ih"], grads["b_ih"] = dW_all[H:-1], dW_all[-1]
+        return D.transpose(1, 2, 0), grads  # d_proj as (T, B, 4H)
 
 
 CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}

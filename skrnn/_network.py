@@ -255,10 +255,19 @@ class RecurrentNetwork:
             traces = []
             for d, key in enumerate(self._directions(layer)):
                 inp = layer_input if d == 0 else layer_input[rev, cols]
+                lookup = layer == 0 and self.input_kind != DENSE
+                fused = cell.fuses_inputs and not lookup
                 trace = cell.allocate(
-                    ws, key, n_steps, n_seq, self.hidden_size, self.dtype, training
+                    ws,
+                    key,
+                    n_steps,
+                    n_seq,
+                    self.hidden_size,
+                    self.dtype,
+                    training,
+                    n_inputs=inp.shape[-1] if fused else 0,
                 )
-                self._project(inp, key, trace.proj, tokens=layer == 0, cell=cell)
+                self._project(inp, key, trace, lookup, cell, ws)
                 if initial_state is None:
                     h0 = np.zeros(self.state_shape(n_seq)[2:], dtype=self.dtype)
                 else:
@@ -281,12 +290,15 @@ class RecurrentNetwork:
             out = out.reshape(n_steps, n_seq, -1)
         return out, cache
 
-    def _project(self, inp, key, out, tokens, cell):
-        """``out = inp @ W_ih + b`` for all steps (a row lookup for ids).
+    def _project(self, inp, key, trace, lookup, cell, ws):
+        """The input side of every step: ``inp @ W_ih + b`` into ``trace.proj``
+        (a row lookup when ``lookup``), or, for a cell that ``fuses_inputs``
+        into its recurrent GEMM, the inputs and weights handed to it.
 
         ``b`` is the cell's input-side bias; a gated cell's projections come
         out scaled by its gate factors (``_cells._gate_scale``), folded into
-        the small weight matrix for dense input.
+        the small weight matrix for dense input. ``trace.proj`` is
+        ``(T, B, G * H)``, or ``(T, G * H, B)`` for a ``feature_major`` cell.
         """
         W = self.params[f"W_ih.{key}"]
         b = cell.input_bias(self.params[f"b_ih.{key}"], self.params.get(f"b_hh.{key}"))
@@ -294,15 +306,26 @@ class RecurrentNetwork:
         if cell.gate_blocks is not None:
             scale = _gate_scale(cell.gate_blocks, self.hidden_size, self.dtype)
             b = b * scale
-        if tokens and self.input_kind != DENSE:
-            np.take(W, inp[..., 0], axis=0, out=out, mode="clip")  # ids checked
+        out = trace.proj
+        if lookup:
+            rows = out
+            if cell.feature_major:
+                rows = ws.empty("proj.rows", inp.shape[:2] + (W.shape[1],), self.dtype)
+            np.take(W, inp[..., 0], axis=0, out=rows, mode="clip")  # ids checked
             for slot in range(1, inp.shape[-1]):
-                out += W[inp[..., slot]]
+                rows += W[inp[..., slot]]
             if scale is not None:
-                out *= scale
-        else:
-            W = W if scale is None else W * scale
-            np.matmul(inp.reshape(-1, inp.shape[-1]), W, out=out.reshape(-1, W.shape[1]))
+                rows *= scale
+            if cell.feature_major:
+                cell.load_projections(trace, rows, b)
+            else:
+                out += b
+            return
+        W = W if scale is None else W * scale
+        if cell.fuses_inputs:
+            cell.load_inputs(trace, inp, W, b)
+            return
+        np.matmul(inp.reshape(-1, inp.shape[-1]), W, out=out.reshape(-1, W.shape[1]))
         out += b
 
     def _layer_output(self, traces, rev, cols):
@@ -344,14 +367,14 @@ class RecurrentNetwork:
             d_input = None
             for d, key in enumerate(self._directions(layer)):
                 inp, trace = layers[layer][d]
-                d_states = ws.zeros("d_states", trace.states.shape, self.dtype)
+                d_states = cell.d_states(ws, trace)
                 if d_layer_output is not None:
                     part = d_layer_output[..., d * H : (d + 1) * H]
                     d_states[1:] = part if d == 0 else part[rev, cols]
                 if layer == self.num_layers - 1 and self.head == "last":
                     d_states[batch.lengths, np.arange(n_seq)] += d_features[:, d * H : (d + 1) * H]
                 p = self.params
-                d_proj, dW_hh, db_hh = cell.backward(
+                d_proj, cell_grads = cell.backward(
                     trace,
                     d_states,
                     p[f"W_hh.{key}"],
@@ -359,10 +382,11 @@ class RecurrentNetwork:
                     batch.batch_sizes,
                     ws,
                 )
-                grads[f"W_hh.{key}"][...] = dW_hh
-                if db_hh is not None:
-                    grads[f"b_hh.{key}"][...] = db_hh
-                d_inp = self._project_backward(inp, key, d_proj, grads, tokens=layer == 0)
+                for name, value in cell_grads.items():
+                    grads[f"{name}.{key}"][...] = value
+                d_inp = self._project_backward(
+                    inp, key, d_proj, grads, layer == 0, input_grads="W_ih" in cell_grads
+                )
                 if d_inp is not None:
                     d_inp = d_inp if d == 0 else d_inp[rev, cols]
                     d_input = d_inp if d_input is None else d_input + d_inp
@@ -370,17 +394,19 @@ class RecurrentNetwork:
                 d_input *= masks[layer - 1]
             d_layer_output = d_input
 
-    def _project_backward(self, inp, key, d_proj, grads, tokens):
-        """Input weight and bias gradients; returns d(loss)/d(inp) if needed."""
+    def _project_backward(self, inp, key, d_proj, grads, first_layer, input_grads=False):
+        """Input weight and bias gradients (unless the cell gave them,
+        ``input_grads``); returns d(loss)/d(inp) below the first layer."""
         W = self.params[f"W_ih.{key}"]
         d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
-        grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
-        if tokens and self.input_kind != DENSE:
-            _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
-            grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
-            return None
-        x2 = inp.reshape(-1, inp.shape[-1])
-        grads[f"W_ih.{key}"][...] = x2.T @ d2
-        if tokens:
+        if not input_grads:
+            grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
+            if first_layer and self.input_kind != DENSE:
+                _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
+                grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
+            else:
+                x2 = inp.reshape(-1, inp.shape[-1])
+                grads[f"W_ih.{key}"][...] = x2.T @ d2
+        if first_layer:
             return None
         return (d2 @ W.T).reshape(inp.shape)
