@@ -70,17 +70,28 @@ def reversal_index(lengths, n_steps):
 def _scatter_rows(ids, values, out):
     """``out[i] = sum of values[r] over the steps r whose ids include i``.
 
-    The transpose of the row lookup: rows of ``values`` are summed per id by a
-    sparse (unique ids, T * B) product, no one-hot array; ``out`` is written
-    in place (ids absent from the batch get zero).
+    The transpose of the row lookup, with no one-hot array: the rows of
+    ``values`` (T * B, n) are put in id order and summed per id, by a sparse
+    (unique ids, T * B) product, or, for gate-first ``values`` (a transposed
+    view) whose ids repeat a lot (a character model), by ``np.add.reduceat``
+    along their contiguous axis: the sparse product needs row-major values,
+    and numpy's transposing copies crawl on power-of-two strides. ``out`` is
+    written in place (ids absent from the batch get zero).
     """
-    flat = ids.reshape(len(values), -1).T.ravel()  # slot-major (k * T * B,)
-    unique, inverse = np.unique(flat, return_inverse=True)
-    columns = np.tile(np.arange(len(values)), ids.shape[-1] if ids.ndim == 3 else 1)
-    ones = np.ones(len(flat), dtype=values.dtype)
-    matrix = sp.csr_matrix((ones, (inverse, columns)), shape=(len(unique), len(values)))
+    n_rows = len(values)
+    flat = ids.reshape(n_rows, -1).T.ravel()  # slot-major (k * T * B,)
+    order = np.argsort(flat, kind="stable")
+    sorted_ids = flat[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
     out[...] = 0.0
-    out[unique] = matrix @ values
+    if values.flags.c_contiguous or 8 * len(starts) > len(flat):
+        run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(flat)]))
+        ones = np.ones(len(flat), dtype=values.dtype)
+        matrix = sp.csr_matrix((ones, (run, order % n_rows)), shape=(len(starts), n_rows))
+        out[sorted_ids[starts]] = matrix @ np.ascontiguousarray(values)
+    else:
+        by_id = np.take(np.asfortranarray(values).T, order % n_rows, axis=1)
+        out[sorted_ids[starts]] = np.add.reduceat(by_id, starts, axis=1).T
 
 
 class RecurrentNetwork:
