@@ -326,11 +326,14 @@ class LSTMCell:
         rows = H + n_inputs + 1 if n_inputs else H
         stacked = ws.empty(f"{key}.stacked", (rows, T + 1, B), dtype)
         extra = {"stacked": stacked, "cells": ws.empty(f"{key}.cells", (T + 1, H, B), dtype)}
-        if training:  # per-step coefficients of the backward
+        if training:  # what the backward needs of each step
             extra["coef"] = ws.empty(f"{key}.coef", (T, 4 * H, B), dtype)
             extra["coef_c"] = ws.empty(f"{key}.coef_c", (T, H, B), dtype)
-        gates = ws.empty(f"{key}.gates", (T, 4 * H, B), dtype)
-        return Trace(gates, stacked[:H].transpose(1, 2, 0), **extra)
+            extra["forget"] = ws.empty(f"{key}.forget", (T, H, B), dtype)
+        # looked-up projections; fused inputs need none, and the gates of a
+        # step live in a scratch that stays in cache
+        proj = None if n_inputs else ws.empty(f"{key}.proj", (T, 4 * H, B), dtype)
+        return Trace(proj, stacked[:H].transpose(1, 2, 0), **extra)
 
     def load_inputs(self, trace, inp, W_ih, b):
         """Place ``inp`` (T, B, d) in the stacked buffer and keep the input
@@ -368,15 +371,16 @@ class LSTMCell:
             W_all[:, H:-1], W_all[:, -1] = W_ih.T, b
         W_all = self._gates_in_loop_order(W_all)
         X[:H, 0], C[0] = h0[0].T, h0[1].T
-        acc = np.empty((4 * H, B), dtype=X.dtype)
+        gates = np.empty((4 * H, B), dtype=X.dtype)
+        acc = np.empty((3 * H, B), dtype=X.dtype)
         tmp = np.empty((3, H, B), dtype=X.dtype)
         for t, n in enumerate(batch_sizes):
-            g, a = G[t, :, :n], acc[:, :n]
-            if "input_weights" in extra:
+            g, a = gates[:, :n], acc[:, :n]
+            if G is None:
                 np.matmul(W_all, X[:, t, :n], out=g)
             else:
-                np.matmul(W_all, X[:H, t, :n], out=a)
-                g += a
+                np.matmul(W_all, X[:H, t, :n], out=g)
+                g += G[t, :, :n]
             np.tanh(g, out=g)
             sig = g[: 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
             sig *= 0.5
@@ -387,6 +391,7 @@ class LSTMCell:
             np.multiply(i, cand, out=i_cand)
             if training:  # f c_prev is a coefficient too: keep it there
                 f_c = extra["coef"][t, H : 2 * H, :n]
+                np.copyto(extra["forget"][t, :, :n], f)
             else:
                 f_c = c
             np.multiply(f, c_prev, out=f_c)
@@ -431,15 +436,15 @@ class LSTMCell:
         return [trace.states[lengths, rows], trace.extra["cells"][lengths, :, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        G, extra = trace.proj, trace.extra
-        X, K, coef_c = extra["stacked"], extra["coef"], extra["coef_c"]
+        extra = trace.extra
+        X, K, coef_c, forget = extra["stacked"], extra["coef"], extra["coef_c"], extra["forget"]
         T, H4, B = K.shape
         H = H4 // 4
         DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
-        D = ws.empty("lstm.d_gates", (4 * H, T, B), G.dtype)
+        D = ws.empty("lstm.d_gates", (4 * H, T, B), X.dtype)
         D3 = D[: 3 * H].reshape(3, H, T, B)  # d i, d f, d g
-        dc = np.zeros((H, B), dtype=G.dtype)
-        tmp = np.empty((H, B), dtype=G.dtype)
+        dc = np.zeros((H, B), dtype=X.dtype)
+        tmp = np.empty((H, B), dtype=X.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
             dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
@@ -448,7 +453,7 @@ class LSTMCell:
             k, d = K[t, :, :n], D[:, t, :n]
             np.multiply(k[: 3 * H].reshape(3, H, n), dcn, out=D3[:, :, t, :n])
             np.multiply(k[3 * H :], dh, out=d[3 * H :])
-            dcn *= G[t, H : 2 * H, :n]
+            dcn *= forget[t, :, :n]
             np.matmul(W_hh, d, out=tmp_n)
             DS[t, :, :n] += tmp_n
             if n < B:
