@@ -327,8 +327,8 @@ class LSTMCell:
         stacked = ws.empty(f"{key}.stacked", (rows, T + 1, B), dtype)
         extra = {"stacked": stacked, "cells": ws.empty(f"{key}.cells", (T + 1, H, B), dtype)}
         if training:  # what the backward needs of each step
-            extra["coef"] = ws.empty(f"{key}.coef", (T, 4 * H, B), dtype)
-            extra["coef_c"] = ws.empty(f"{key}.coef_c", (T, H, B), dtype)
+            # d i, d f, d g, d o per unit of dc or dh, then dc's own
+            extra["coef"] = ws.empty(f"{key}.coef", (T, 5 * H, B), dtype)
             extra["forget"] = ws.empty(f"{key}.forget", (T, H, B), dtype)
         # looked-up projections; fused inputs need none, and the gates of a
         # step live in a scratch that stays in cache
@@ -426,45 +426,46 @@ class LSTMCell:
         np.subtract(1.0, g[: 3 * H], out=s)  # 1 - i, 1 - f, 1 - o
         np.multiply(s[:H], i_cand, out=k[:H])
         k[H : 2 * H] *= s[H : 2 * H]
-        np.multiply(s[2 * H :], h, out=k[3 * H :])
+        np.multiply(s[2 * H :], h, out=k[3 * H : 4 * H])
         np.multiply(i_cand, cand, out=s[:H])  # i (1 - g^2) = i - i g g
         np.subtract(i, s[:H], out=k[2 * H : 3 * H])
         np.multiply(h, tanh_c, out=s[:H])  # o (1 - tanh(c)^2) = o - h tanh(c)
-        np.subtract(o, s[:H], out=extra["coef_c"][t, :, :n])
+        np.subtract(o, s[:H], out=k[4 * H :])
 
     def final_state(self, trace, lengths, rows):
         return [trace.states[lengths, rows], trace.extra["cells"][lengths, :, rows]]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
         extra = trace.extra
-        X, K, coef_c, forget = extra["stacked"], extra["coef"], extra["coef_c"], extra["forget"]
-        T, H4, B = K.shape
-        H = H4 // 4
+        X, K, forget = extra["stacked"], extra["coef"], extra["forget"]
+        T, H5, B = K.shape
+        H = H5 // 5
         DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
-        D = ws.empty("lstm.d_gates", (4 * H, T, B), X.dtype)
-        D3 = D[: 3 * H].reshape(3, H, T, B)  # d i, d f, d g
+        # d i, d f, d g, d o, and dh's share of dc (a scratch that lets one
+        # call multiply both by dh)
+        D = ws.empty("lstm.d_gates", (5 * H, T, B), X.dtype)
+        D5 = D.reshape(5, H, T, B)
         dc = np.zeros((H, B), dtype=X.dtype)
         tmp = np.empty((H, B), dtype=X.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
             dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
-            np.multiply(dh, coef_c[t, :, :n], out=tmp_n)
-            dcn += tmp_n
-            k, d = K[t, :, :n], D[:, t, :n]
-            np.multiply(k[: 3 * H].reshape(3, H, n), dcn, out=D3[:, :, t, :n])
-            np.multiply(k[3 * H :], dh, out=d[3 * H :])
+            k = K[t, :, :n]
+            np.multiply(k[3 * H :].reshape(2, H, n), dh, out=D5[3:, :, t, :n])
+            dcn += D5[4, :, t, :n]
+            np.multiply(k[: 3 * H].reshape(3, H, n), dcn, out=D5[:3, :, t, :n])
             dcn *= forget[t, :, :n]
-            np.matmul(W_hh, d, out=tmp_n)
+            np.matmul(W_hh, D[: 4 * H, t, :n], out=tmp_n)
             DS[t, :, :n] += tmp_n
             if n < B:
                 D[:, t, n:] = 0.0
-        D2 = D.reshape(4 * H, T * B)
+        D2 = D[: 4 * H].reshape(4 * H, T * B)
         rows = X.shape[0]
         dW_all = (D2 @ X[:, :T].reshape(rows, T * B).T).T  # (H [+ d + 1], 4H)
         grads = {"W_hh": dW_all[:H]}
         if "input_weights" in extra:
             grads["W_ih"], grads["b_ih"] = dW_all[H:-1], dW_all[-1]
-        return D.transpose(1, 2, 0), grads  # d_proj as (T, B, 4H)
+        return D[: 4 * H].transpose(1, 2, 0), grads  # d_proj as (T, B, 4H)
 
 
 CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}
