@@ -3,15 +3,17 @@
 A cell sees only the recurrence. The layer in ``_network.py`` computes the
 input projections of all steps with one GEMM (or one row lookup for token
 ids) into ``trace.proj`` before the loop, and turns ``d_proj`` into the input
-weight gradients with one GEMM after it. Inside the loop each step does the
-``h @ W_hh`` product and the element-wise work, in place, on the rows still
-running (sequences are sorted by decreasing length, so those are a prefix).
-Whatever the backward needs that does not depend on the incoming gradient
-(gate derivatives) is computed for all steps at once before its loop.
+weight gradients with one GEMM after it; a cell that ``fuses_inputs`` (the
+LSTM) takes the inputs into its own recurrent GEMM instead. Inside the loop
+each step does the recurrent product and the element-wise work, in place, on
+the rows still running (sequences are sorted by decreasing length, so those
+are a prefix). When training, the forward also stores, per step and while the
+values are in cache, the factors the backward multiplies its incoming
+gradient by, so the backward loop is a few multiplications and one GEMM.
 
 Shapes: T steps, B sequences, H hidden units, G gates (1 for the tanh RNN, 3
 for the GRU, 4 for the LSTM; stacked in PyTorch's order so weights map one to
-one: GRU ``r, z, n``, LSTM ``i, f, g, o``). Hidden states are stored as
+one: GRU ``r, z, n``, LSTM ``i, f, g, o``). Hidden states are seen as
 ``(T + 1, B, H)`` with index 0 the initial state, so the state after the last
 real step of sequence ``b`` is ``states[lengths[b], b]``; padded rows hold
 zeros. Scratch arrays come from a :class:`Workspace`.
