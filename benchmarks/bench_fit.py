@@ -104,6 +104,22 @@ def torch_epoch(X, y, cell, embedding_dim=D):
     return epoch
 
 
+def blas_description():
+    """numpy's BLAS, its kernels and threads: machines that set
+    OPENBLAS_CORETYPE pin older kernels (run under
+    ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let OpenBLAS choose)."""
+    from threadpoolctl import threadpool_info  # a scikit-learn dependency
+
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    if not blas:
+        return "numpy BLAS: unknown"
+    info = blas[0]
+    return (
+        f"numpy BLAS: {info['internal_api']} {info.get('version')}, "
+        f"{info.get('architecture', '?')} kernels, {info['num_threads']} threads"
+    )
+
+
 def best_times(epochs, repeats):
     """Best of ``repeats`` for each epoch function, run alternately so that a
     slow spell of the machine hits all of them alike."""
@@ -131,6 +147,7 @@ def main():
         torch_version = None
     rng = np.random.RandomState(0)
     print(f"W1: N={N} T={T} d={D} hidden={H} batch={BATCH} Adam, one epoch; best of {args.repeats}")
+    print(blas_description())
     if torch_version:
         print(f"torch {torch_version} ({threads} threads)")
     header = (

@@ -19,7 +19,7 @@ import time
 import warnings
 
 import numpy as np
-from bench_fit import best_times  # same folder: the alternating timer
+from bench_fit import best_times, blas_description  # same folder
 
 from skrnn import RNNLanguageModel
 from skrnn.datasets import load_kafka
@@ -94,6 +94,7 @@ def main():
         have_torch = True
     except ImportError:
         have_torch = False
+    print(blas_description())
     print(
         f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
         f"{WINDOW}, Adam, one epoch; best of {args.repeats}"
