@@ -156,185 +156,45 @@ def _gate_scale(blocks, hidden, dtype):
     return np.repeat(np.asarray(blocks, dtype=dtype), hidden)
 
 
-class GRUCell:
-    """Gated recurrent unit with PyTorch's equations (gates ``r, z, n``)::
-
-    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
-    z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
-    n = tanh(x W_in + b_in + r * (h W_hn + b_hn))
-    h' = (1 - z) * n + z * h
-    """
-
-    n_gates = 3
-    n_states = 1
-    has_hidden_bias = True
-    gate_blocks = (0.5, 0.5, 1.0)
-    feature_major = False
-    fuses_inputs = False
-
-    @staticmethod
-    def input_bias(b_ih, b_hh):
-        """b_hr and b_hz add to the input side once for all steps; b_hn stays
-        inside ``r * (h W_hn + b_hn)``."""
-        H = len(b_ih) // 3
-        return np.concatenate([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
-
-    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
-        shape = (n_steps, n_seq, hidden)
-        extra = {
-            "hidden_n": ws.empty(f"{key}.hn", shape, dtype),
-            # gate-major copy of the gates: every gate's (B, H) block of a step
-            # is contiguous, which makes numpy's element-wise calls 2-3x faster
-            "by_gate": ws.empty(f"{key}.by_gate", (3,) + shape, dtype),
-        }
-        if training:  # per-step coefficients of the backward
-            for name in ("coef_n", "coef_z", "coef_r"):
-                extra[name] = ws.empty(f"{key}.{name}", shape, dtype)
-        states = ws.empty(f"{key}.states", (n_steps + 1, n_seq, hidden), dtype)
-        gates = ws.empty(f"{key}.gates", (n_steps, n_seq, 3 * hidden), dtype)
-        return Trace(gates, states, **extra)
-
-    def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        S, extra = trace.states, trace.extra
-        HN, Gm = extra["hidden_n"], extra["by_gate"]
-        training = "coef_n" in extra
-        T, B, H = HN.shape
-        Gm[...] = trace.proj.reshape(T, B, 3, H).transpose(2, 0, 1, 3)
-        W_s = W_hh * _gate_scale(self.gate_blocks, H, S.dtype)  # r, z columns halved
-        W_by_gate = np.ascontiguousarray(W_s.reshape(H, 3, H).transpose(1, 0, 2))
-        b_hn = b_hh[2 * H :]
-        S[0] = h0[0]
-        hh = np.empty(3 * B * H, dtype=S.dtype)
-        tmp = np.empty((B, H), dtype=S.dtype)
-        tmp2 = np.empty((B, H), dtype=S.dtype)
-        for t, n in enumerate(batch_sizes):
-            h_prev, a = S[t, :n], hh[: 3 * n * H].reshape(3, n, H)
-            np.matmul(h_prev, W_by_gate, out=a)
-            rz = Gm[:2, t, :n]
-            rz += a[:2]
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            r, z, new, a_n = Gm[0, t, :n], Gm[1, t, :n], Gm[2, t, :n], HN[t, :n]
-            np.add(a[2], b_hn, out=a_n)  # h W_hn + b_hn
-            np.multiply(r, a_n, out=tmp[:n])
-            new += tmp[:n]
-            np.tanh(new, out=new)
-            h = S[t + 1, :n]  # h' = n + z * (h - n)
-            diff = extra["coef_z"][t, :n] if training else tmp[:n]
-            np.subtract(h_prev, new, out=diff)
-            np.multiply(diff, z, out=h)
-            h += new
-            if training:
-                self._coefficients(extra, t, n, r, z, new, a_n, diff, tmp[:n], tmp2[:n])
-            if n < B:
-                S[t + 1, n:] = 0.0
-                HN[t, n:] = 0.0
-                Gm[:, t, n:] = 0.0
-        return trace
-
-    @staticmethod
-    def _coefficients(extra, t, n, r, z, new, a_n, diff, tmp, tmp2):
-        """d h'/d(pre-activations), per step while the gates are in cache:
-        n: (1 - z)(1 - n^2); z: (h - n) z (1 - z); r: (h W_hn + b_hn) r (1 - r)."""
-        cn, cr = extra["coef_n"][t, :n], extra["coef_r"][t, :n]
-        np.subtract(1.0, z, out=tmp)  # 1 - z
-        np.multiply(new, new, out=cn)
-        np.subtract(1.0, cn, out=cn)
-        cn *= tmp
-        tmp *= z  # z (1 - z)
-        diff *= tmp
-        np.subtract(1.0, r, out=tmp2)
-        tmp2 *= r
-        np.multiply(a_n, tmp2, out=cr)
-
-    final_state = RNNCell.final_state
-    d_states = RNNCell.d_states
-
-    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        S, extra = trace.states, trace.extra
-        Gm = extra["by_gate"]
-        T, B, H = extra["hidden_n"].shape
-        r, z = Gm[0], Gm[1]
-        coef_n, coef_z, coef_r = extra["coef_n"], extra["coef_z"], extra["coef_r"]
-        W_by_gate_T = np.ascontiguousarray(W_hh.reshape(H, 3, H).transpose(1, 2, 0))
-        # Gate-major d r, d z, d (h W_hn + b_hn) = d n * r (the hidden side, one
-        # batched GEMM per step) and d n (with d r, d z: the input side).
-        D = ws.empty("gru.d", (4, T, B, H), S.dtype)
-        back = np.empty(3 * B * H, dtype=S.dtype)
-        tmp = np.empty((B, H), dtype=S.dtype)
-        for t in range(T - 1, -1, -1):
-            n = batch_sizes[t]
-            dh = d_states[t + 1, :n]
-            np.multiply(dh, coef_n[t, :n], out=D[3, t, :n])
-            np.multiply(dh, coef_z[t, :n], out=D[1, t, :n])
-            np.multiply(D[3, t, :n], coef_r[t, :n], out=D[0, t, :n])
-            np.multiply(D[3, t, :n], r[t, :n], out=D[2, t, :n])
-            d_prev = d_states[t, :n]
-            np.multiply(dh, z[t, :n], out=tmp[:n])
-            d_prev += tmp[:n]
-            per_gate = back[: 3 * n * H].reshape(3, n, H)
-            np.matmul(D[:3, t, :n], W_by_gate_T, out=per_gate)
-            per_gate.sum(axis=0, out=tmp[:n])
-            d_prev += tmp[:n]
-        for k in range(4):
-            _zero_padding(D[k], batch_sizes)
-        flat_states = S[:-1].reshape(T * B, H)
-        dW = np.matmul(flat_states.T, D[:3].reshape(3, T * B, H))  # (3, H, H)
-        dW_hh = dW.transpose(1, 0, 2).reshape(H, 3 * H)
-        d_proj = ws.empty("d_proj", (T, B, 3 * H), S.dtype)
-        P4 = d_proj.reshape(T, B, 3, H)
-        for slot, k in enumerate((0, 1, 3)):
-            P4[:, :, slot] = D[k]
-        return d_proj, {"W_hh": dW_hh, "b_hh": D[:3].sum(axis=(1, 2)).ravel()}
-
-
-class LSTMCell:
-    """Long short-term memory with PyTorch's equations (gates ``i, f, g, o``)::
-
-        i, f, o = sigmoid(x W_i* + h W_h* + b_*),  g = tanh(x W_ig + h W_hg + b_g)
-        c' = f * c + i * g
-        h' = o * tanh(c')
-
-    Its state is ``(h, c)``; one bias per gate (PyTorch's ``b_ih + b_hh``).
+class _FusedCell:
+    """What the gated cells share: a feature-major loop with fused inputs.
 
     The loop runs feature-major: a step's gates are a ``(4H, B)`` array, so
     every gate is a block of rows and the many element-wise calls run on
-    contiguous memory (on the column blocks of ``(B, 4H)`` numpy is 2-3x
+    contiguous memory (on the column blocks of ``(B, G * H)`` numpy is 2-3x
     slower). Dense inputs are fused into the recurrent GEMM
     (``fuses_inputs``): ``x_t`` and a row of ones sit below ``h_{t-1}`` in a
-    stacked ``(H + d + 1, T + 1, B)`` buffer and ``W_ih``, ``b`` beside
-    ``W_hh``, so one GEMM per step gives the whole pre-activation and one GEMM
-    after the backward loop all three weight gradients; this beats a
-    separate projection, whose bias add and bias sum alone cost as much as
-    its GEMM. Looked-up token rows still arrive as projections, ``(T, 4H,
-    B)`` (``feature_major``). The stacked buffer and the gate gradients
-    ``(4H, T, B)`` are unit-first: their ``(T, B)`` axes merge without a
-    copy, and ``trace.states`` and ``d_proj`` are ``(T + 1, B, H)`` and
-    ``(T, B, 4H)`` views of them.
+    stacked ``(H + d + 1, T + 1, B)`` buffer and the input weights and biases
+    beside the recurrent ones, so one GEMM per step gives every
+    pre-activation and one GEMM after the backward loop all the weight
+    gradients; a separate projection spent as long adding its bias and summing
+    the bias gradient as on its GEMM. Looked-up token rows arrive as
+    projections, ``(T, G * H, B)`` (``feature_major``), added to the last
+    ``G * H`` rows of the step's gates; the stacked buffer then holds
+    ``[h; 1]``. The stacked buffer and the gate gradients ``D`` are
+    unit-first, their ``(T, B)`` axes merge without a copy, and
+    ``trace.states`` and ``d_proj`` are ``(T + 1, B, H)`` and
+    ``(T, B, G * H)`` views of them.
+
+    A subclass gives the order of the gate rows in the loop (``loop_rows``:
+    which of its rows hold which block), ``_stacked_weights`` and the loop
+    itself; per step the forward stores five ``(H, B)`` coefficient blocks,
+    so that the backward is a few multiplications by them and one GEMM.
     """
 
-    n_gates = 4
-    n_states = 2
-    has_hidden_bias = False
-    gate_blocks = (0.5, 0.5, 1.0, 0.5)
     feature_major = True
     fuses_inputs = True
-    loop_order = (0, 1, 3, 2)  # slot -> PyTorch gate: the sigmoid gates together
-    input_bias = staticmethod(RNNCell.input_bias)
 
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
         T, B, H = n_steps, n_seq, hidden
-        rows = H + n_inputs + 1 if n_inputs else H
-        stacked = ws.empty(f"{key}.stacked", (rows, T + 1, B), dtype)
-        extra = {"stacked": stacked, "cells": ws.empty(f"{key}.cells", (T + 1, H, B), dtype)}
-        if training:  # what the backward needs of each step
-            # d i, d f, d g, d o per unit of dc or dh, then dc's own
+        stacked = ws.empty(f"{key}.stacked", (H + n_inputs + 1, T + 1, B), dtype)
+        stacked[-1] = 1.0
+        extra = {"stacked": stacked}
+        if training:
             extra["coef"] = ws.empty(f"{key}.coef", (T, 5 * H, B), dtype)
-            extra["forget"] = ws.empty(f"{key}.forget", (T, H, B), dtype)
-        # looked-up projections; fused inputs need none, and the gates of a
-        # step live in a scratch that stays in cache
-        proj = None if n_inputs else ws.empty(f"{key}.proj", (T, 4 * H, B), dtype)
+        # the gates of a step live in a scratch that stays in cache
+        G = self.n_gates
+        proj = None if n_inputs else ws.empty(f"{key}.proj", (T, G * H, B), dtype)
         return Trace(proj, stacked[:H].transpose(1, 2, 0), **extra)
 
     def load_inputs(self, trace, inp, W_ih, b):
@@ -344,45 +204,225 @@ class LSTMCell:
         H = X.shape[0] - inp.shape[-1] - 1
         np.copyto(X[H:-1, :-1], inp.transpose(2, 0, 1))
         X[H:-1, -1] = 0.0
-        X[-1] = 1.0
         trace.extra["input_weights"] = (W_ih, b)
 
     def load_projections(self, trace, rows, b):
-        """Looked-up input rows ``(T, B, 4H)`` plus the bias ``b`` into the
-        gate buffer, in the loop's layout and gate order."""
-        rows += b
-        T, B, H4 = rows.shape
-        by_gate = rows.reshape(T, B, 4, H4 // 4)
-        slots = trace.proj.reshape(T, 4, H4 // 4, B)
-        for slot, gate in enumerate(self.loop_order):
+        """Looked-up input rows ``(T, B, G * H)`` into the projections, in
+        the loop's layout and order; the bias ``b`` goes into the GEMM."""
+        T, B, GH = rows.shape
+        H = GH // self.n_gates
+        by_gate = rows.reshape(T, B, self.n_gates, H)
+        slots = trace.proj.reshape(T, self.n_gates, H, B)
+        for slot, gate in enumerate(self.proj_order):
             np.copyto(slots[:, slot], by_gate[:, :, gate].transpose(0, 2, 1))
+        trace.extra["input_weights"] = (None, b)
 
     def d_states(self, ws, trace):
         T1, B, H = trace.states.shape
-        return ws.zeros("lstm.d_states", (T1, H, B), trace.states.dtype).transpose(0, 2, 1)
+        return ws.zeros("fused.d_states", (T1, H, B), trace.states.dtype).transpose(0, 2, 1)
+
+    def final_state(self, trace, lengths, rows):
+        return [trace.states[lengths, rows]]
+
+    def _loop_setup(self, trace, W_hh, b_hh, h0):
+        X = trace.extra["stacked"]
+        H, B = trace.states.shape[2], X.shape[2]
+        W_in, b = trace.extra["input_weights"]
+        W_all = np.zeros((4 * H, X.shape[0]), dtype=X.dtype)  # [W_hh; W_ih; b].T
+        self._stacked_weights(W_all, W_hh, b_hh, W_in, b, H)
+        X[:H, 0] = h0[0].T
+        return X, W_all, H, B
+
+    def _gates(self, W_all, X, G, t, n, out):
+        """A step's pre-activations: the GEMM on ``[h; x; 1]`` (plus the
+        looked-up projections)."""
+        np.matmul(W_all, X[:, t, :n], out=out)
+        if G is not None:
+            out[-G.shape[1] :] += G[t, :, :n]
+
+    def _backward_setup(self, trace, d_states, ws):
+        K = trace.extra["coef"]
+        T, H5, B = K.shape
+        DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
+        D = ws.empty("fused.d_steps", (T, H5, B), K.dtype)  # five blocks a step
+        return K, DS, D, T, H5 // 5, B
+
+    def _gradients(self, trace, D, batch_sizes, ws):
+        """The weight gradients and ``d_proj`` from the steps' gate gradients.
+
+        ``D`` is copied once to gate-first ``(4H, T, B)``, the stacked
+        weights' rows (blocks ``grad_slots`` of a step): the per-step
+        calls then work on contiguous blocks, and the copy costs less than
+        their strided writes would. Its ``(T, B)`` axes merge, so one GEMM
+        against the stacked ``[h; x; 1]`` gives every weight gradient."""
+        X = trace.extra["stacked"]
+        T, H5, B = D.shape
+        H = H5 // 5
+        for t, n in enumerate(batch_sizes):
+            if n < B:
+                D[t, :, n:] = 0.0
+        D5 = D.reshape(T, 5, H, B)
+        gate_first = ws.empty("fused.d_gates", (4 * H, T, B), D.dtype)
+        for row, slot in enumerate(self.grad_slots):
+            np.copyto(gate_first[row * H : (row + 1) * H], D5[:, slot].transpose(1, 0, 2))
+        D2 = gate_first.reshape(4 * H, T * B)
+        dW = (D2 @ X[:, :T].reshape(len(X), T * B).T).T  # ([h; x; 1], 4H)
+        return dW, gate_first, X.shape[0] > H + 1
+
+
+class GRUCell(_FusedCell):
+    """Gated recurrent unit with PyTorch's equations (gates ``r, z, n``)::
+
+    r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
+    z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
+    n = tanh(x W_in + b_in + r * (h W_hn + b_hn))
+    h' = (1 - z) * n + z * h
+
+    A step's gate rows are ``h W_hn + b_hn``, ``r``, ``z``, ``x W_in + b_in``
+    (then ``n``): the input side of ``n`` and its hidden side, which ``r``
+    scales, need rows of their own (a zero block each in the stacked
+    weights), and this order keeps ``r, z, n`` together for the projections'
+    gradient and ``n, r, z`` together for the recurrent GEMM's.
+    """
+
+    n_gates = 3
+    n_states = 1
+    has_hidden_bias = True
+    gate_blocks = (0.5, 0.5, 1.0)
+    proj_order = (0, 1, 2)  # projection row block -> PyTorch gate
+    grad_slots = (1, 0, 2, 3)  # the steps' d hn, d r, d z, d n blocks
+
+    @staticmethod
+    def input_bias(b_ih, b_hh):
+        """b_hr and b_hz add to the input side; b_hn stays inside
+        ``r * (h W_hn + b_hn)``."""
+        H = len(b_ih) // 3
+        return np.concatenate([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
+
+    @staticmethod
+    def _stacked_weights(W_all, W_hh, b_hh, W_in, b, H):
+        W_all[:H, :H] = W_hh[:, 2 * H :].T
+        W_all[:H, -1] = b_hh[2 * H :]
+        W_all[H : 3 * H, :H] = 0.5 * W_hh[:, : 2 * H].T
+        if W_in is not None:
+            W_all[H:, H:-1] = W_in.T
+        W_all[H:, -1] = b
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
         G, extra = trace.proj, trace.extra
-        X, C = extra["stacked"], extra["cells"]
-        training = "coef" in extra
-        H, B = C.shape[1:]
-        W_all = np.empty((4 * H, X.shape[0]), dtype=X.dtype)  # [W_hh; W_ih; b].T
-        W_all[:, :H] = (W_hh * _gate_scale(self.gate_blocks, H, X.dtype)).T
-        if "input_weights" in extra:
-            W_ih, b = extra["input_weights"]
-            W_all[:, H:-1], W_all[:, -1] = W_ih.T, b
-        W_all = self._gates_in_loop_order(W_all)
-        X[:H, 0], C[0] = h0[0].T, h0[1].T
+        X, W_all, H, B = self._loop_setup(trace, W_hh, b_hh, h0)
+        K = extra.get("coef")
+        gates = np.empty((4 * H, B), dtype=X.dtype)
+        tmp = np.empty((3, H, B), dtype=X.dtype)
+        for t, n in enumerate(batch_sizes):
+            g = gates[:, :n]
+            self._gates(W_all, X, G, t, n, g)
+            rz = g[H : 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            hn, r, z, new = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+            diff, scratch, h = tmp[0, :, :n], tmp[1, :, :n], tmp[2, :, :n]
+            np.multiply(r, hn, out=scratch)
+            new += scratch
+            np.tanh(new, out=new)
+            np.subtract(X[:H, t, :n], new, out=diff)  # h' = n + z (h - n)
+            np.multiply(diff, z, out=h)
+            h += new
+            X[:H, t + 1, :n] = h
+            if K is not None:
+                self._coefficients(K[t, :, :n], g, diff, tmp[1:, :, :n].reshape(2 * H, n))
+            if n < B:
+                X[:H, t + 1, n:] = 0.0
+        return trace
+
+    @staticmethod
+    def _coefficients(k, g, diff, scratch):
+        """Blocks ``hn r (1 - r)``, ``r``, ``(h - n) z (1 - z)``,
+        ``(1 - z)(1 - n^2)`` and ``z``: d h' / d of each pre-activation, and
+        what the backward multiplies d n by to get d (h W_hn + b_hn)."""
+        H = len(diff)
+        hn, rz, new = g[:H], g[H : 3 * H], g[3 * H :]
+        k5 = k.reshape(5, H, -1)
+        np.copyto(k5[1:5:3], rz.reshape(2, H, -1))  # r, z
+        np.subtract(1.0, rz, out=scratch)  # 1 - r, 1 - z
+        np.multiply(new, new, out=k5[3])
+        np.subtract(1.0, k5[3], out=k5[3])
+        k5[3] *= scratch[H:]
+        scratch *= rz
+        np.multiply(scratch[:H], hn, out=k5[0])
+        np.multiply(scratch[H:], diff, out=k5[2])
+
+    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
+        K, DS, D, T, H, B = self._backward_setup(trace, d_states, ws)
+        W_rnz = np.concatenate([W_hh[:, :H], W_hh[:, 2 * H :], W_hh[:, H : 2 * H]], axis=1)
+        tmp = np.empty((H, B), dtype=D.dtype)
+        for t in range(T - 1, -1, -1):
+            n = batch_sizes[t]
+            dh, tmp_n = DS[t + 1, :, :n], tmp[:, :n]
+            k5, d5 = K[t, :, :n].reshape(5, H, n), D[t, :, :n].reshape(5, H, n)
+            np.multiply(k5[2:], dh, out=d5[2:])  # d z, d n, dh z
+            np.multiply(k5[:2], d5[3], out=d5[:2])  # d r, d (h W_hn + b_hn)
+            d_prev = DS[t, :, :n]
+            d_prev += d5[4]
+            np.matmul(W_rnz, D[t, : 3 * H, :n], out=tmp_n)
+            d_prev += tmp_n
+        dW, gate_first, fused = self._gradients(trace, D, batch_sizes, ws)  # n_h, r, z, n_x
+        grads = {
+            "W_hh": np.concatenate([dW[:H, H : 3 * H], dW[:H, :H]], axis=1),
+            "b_hh": np.concatenate([dW[-1, H : 3 * H], dW[-1, :H]]),
+            "b_ih": dW[-1, H:],
+        }
+        if fused:
+            grads["W_ih"] = dW[H:-1, H:]
+        return gate_first[H:].transpose(1, 2, 0), grads  # d_proj as (T, B, 3H): r, z, n
+
+
+class LSTMCell(_FusedCell):
+    """Long short-term memory with PyTorch's equations (gates ``i, f, g, o``)::
+
+        i, f, o = sigmoid(x W_i* + h W_h* + b_*),  g = tanh(x W_ig + h W_hg + b_g)
+        c' = f * c + i * g
+        h' = o * tanh(c')
+
+    Its state is ``(h, c)``; one bias per gate (PyTorch's ``b_ih + b_hh``).
+    A step's gate rows are ``i, f, o, g``: the three sigmoid gates together.
+    """
+
+    n_gates = 4
+    n_states = 2
+    has_hidden_bias = False
+    gate_blocks = (0.5, 0.5, 1.0, 0.5)
+    proj_order = (0, 1, 3, 2)  # loop row block -> PyTorch gate
+    grad_slots = (0, 1, 2, 3)
+    input_bias = staticmethod(RNNCell.input_bias)
+
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
+        trace = super().allocate(ws, key, n_steps, n_seq, hidden, dtype, training, n_inputs)
+        T, B, H = n_steps, n_seq, hidden
+        trace.extra["cells"] = ws.empty(f"{key}.cells", (T + 1, H, B), dtype)
+        if training:  # the forget gate, for dc's way back
+            trace.extra["forget"] = ws.empty(f"{key}.forget", (T, H, B), dtype)
+        return trace
+
+    def _stacked_weights(self, W_all, W_hh, b_hh, W_in, b, H):
+        W_all[:, :H] = (W_hh * _gate_scale(self.gate_blocks, H, W_all.dtype)).T
+        if W_in is not None:
+            W_all[:, H:-1] = W_in.T
+        W_all[:, -1] = b
+        W_all[...] = W_all.reshape(4, H, -1)[list(self.proj_order)].reshape(W_all.shape)
+
+    def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
+        G, extra = trace.proj, trace.extra
+        X, W_all, H, B = self._loop_setup(trace, W_hh, b_hh, h0)
+        C, K = extra["cells"], extra.get("coef")
+        C[0] = h0[1].T
         gates = np.empty((4 * H, B), dtype=X.dtype)
         acc = np.empty((3 * H, B), dtype=X.dtype)
         tmp = np.empty((3, H, B), dtype=X.dtype)
         for t, n in enumerate(batch_sizes):
-            g, a = gates[:, :n], acc[:, :n]
-            if G is None:
-                np.matmul(W_all, X[:, t, :n], out=g)
-            else:
-                np.matmul(W_all, X[:H, t, :n], out=g)
-                g += G[t, :, :n]
+            g = gates[:, :n]
+            self._gates(W_all, X, G, t, n, g)
             np.tanh(g, out=g)
             sig = g[: 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
             sig *= 0.5
@@ -391,8 +431,8 @@ class LSTMCell:
             i_cand, tanh_c, h = tmp[0, :, :n], tmp[1, :, :n], tmp[2, :, :n]
             c, c_prev = C[t + 1, :, :n], C[t, :, :n]
             np.multiply(i, cand, out=i_cand)
-            if training:  # f c_prev is a coefficient too: keep it there
-                f_c = extra["coef"][t, H : 2 * H, :n]
+            if K is not None:  # f c_prev is a coefficient too: keep it there
+                f_c = K[t, H : 2 * H, :n]
                 np.copyto(extra["forget"][t, :, :n], f)
             else:
                 f_c = c
@@ -401,30 +441,21 @@ class LSTMCell:
             np.tanh(c, out=tanh_c)
             np.multiply(o, tanh_c, out=h)
             X[:H, t + 1, :n] = h
-            if training:
-                self._coefficients(extra, t, n, g, i_cand, tanh_c, h, a)
+            if K is not None:
+                self._coefficients(K[t, :, :n], g, i_cand, tanh_c, h, acc[:, :n])
             if n < B:
                 X[:H, t + 1, n:] = 0.0
                 C[t + 1, :, n:] = 0.0
         return trace
 
     @staticmethod
-    def _gates_in_loop_order(a):
-        """Rows of ``a`` from PyTorch's gate order ``i, f, g, o`` to the
-        loop's ``i, f, o, g``, which puts the three sigmoid gates together."""
-        blocks = a.reshape(4, -1, *a.shape[1:])
-        return blocks[list(LSTMCell.loop_order)].reshape(a.shape)
-
-    @staticmethod
-    def _coefficients(extra, t, n, g, i_cand, tanh_c, h, scratch):
-        """The backward's per-step factors (in PyTorch's gate order), from
-        values still in cache: d i = dc g i (1 - i), d f = dc c_prev f (1 - f),
-        d g = dc i (1 - g^2), d o = dh tanh(c) o (1 - o), and
-        dc += dh o (1 - tanh(c)^2); the products ``i g``, ``f c_prev`` and
-        ``h = o tanh(c)`` are reused."""
+    def _coefficients(k, g, i_cand, tanh_c, h, scratch):
+        """Blocks (PyTorch's order, then dc's) from values still in cache:
+        d i = dc g i (1 - i), d f = dc c_prev f (1 - f), d g = dc i (1 - g^2),
+        d o = dh tanh(c) o (1 - o), and dc += dh o (1 - tanh(c)^2); the
+        products ``i g``, ``f c_prev`` and ``h = o tanh(c)`` are reused."""
         H = len(tanh_c)
-        k, s = extra["coef"][t, :, :n], scratch[: 3 * H]
-        i, o, cand = g[:H], g[2 * H : 3 * H], g[3 * H :]
+        i, o, cand, s = g[:H], g[2 * H : 3 * H], g[3 * H :], scratch
         np.subtract(1.0, g[: 3 * H], out=s)  # 1 - i, 1 - f, 1 - o
         np.multiply(s[:H], i_cand, out=k[:H])
         k[H : 2 * H] *= s[H : 2 * H]
@@ -435,39 +466,29 @@ class LSTMCell:
         np.subtract(o, s[:H], out=k[4 * H :])
 
     def final_state(self, trace, lengths, rows):
-        return [trace.states[lengths, rows], trace.extra["cells"][lengths, :, rows]]
+        cells = trace.extra["cells"][lengths, :, rows]
+        return super().final_state(trace, lengths, rows) + [cells]
 
     def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        extra = trace.extra
-        X, K, forget = extra["stacked"], extra["coef"], extra["forget"]
-        T, H5, B = K.shape
-        H = H5 // 5
-        DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
-        # d i, d f, d g, d o, and dh's share of dc (a scratch that lets one
-        # call multiply both by dh)
-        D = ws.empty("lstm.d_gates", (5 * H, T, B), X.dtype)
-        D5 = D.reshape(5, H, T, B)
-        dc = np.zeros((H, B), dtype=X.dtype)
-        tmp = np.empty((H, B), dtype=X.dtype)
+        K, DS, D, T, H, B = self._backward_setup(trace, d_states, ws)
+        forget = trace.extra["forget"]
+        dc = np.zeros((H, B), dtype=D.dtype)
+        tmp = np.empty((H, B), dtype=D.dtype)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
             dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
-            k = K[t, :, :n]
-            np.multiply(k[3 * H :].reshape(2, H, n), dh, out=D5[3:, :, t, :n])
-            dcn += D5[4, :, t, :n]
-            np.multiply(k[: 3 * H].reshape(3, H, n), dcn, out=D5[:3, :, t, :n])
+            k5, d5 = K[t, :, :n].reshape(5, H, n), D[t, :, :n].reshape(5, H, n)
+            np.multiply(k5[3:], dh, out=d5[3:])  # d o, and dh's share of dc
+            dcn += d5[4]
+            np.multiply(k5[:3], dcn, out=d5[:3])  # d i, d f, d g
             dcn *= forget[t, :, :n]
-            np.matmul(W_hh, D[: 4 * H, t, :n], out=tmp_n)
+            np.matmul(W_hh, D[t, : 4 * H, :n], out=tmp_n)
             DS[t, :, :n] += tmp_n
-            if n < B:
-                D[:, t, n:] = 0.0
-        D2 = D[: 4 * H].reshape(4 * H, T * B)
-        rows = X.shape[0]
-        dW_all = (D2 @ X[:, :T].reshape(rows, T * B).T).T  # (H [+ d + 1], 4H)
-        grads = {"W_hh": dW_all[:H]}
-        if "input_weights" in extra:
-            grads["W_ih"], grads["b_ih"] = dW_all[H:-1], dW_all[-1]
-        return D[: 4 * H].transpose(1, 2, 0), grads  # d_proj as (T, B, 4H)
+        dW, gate_first, fused = self._gradients(trace, D, batch_sizes, ws)  # i, f, g, o
+        grads = {"W_hh": dW[:H], "b_ih": dW[-1]}
+        if fused:
+            grads["W_ih"] = dW[H:-1]
+        return gate_first.transpose(1, 2, 0), grads  # d_proj as (T, B, 4H)
 
 
 CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}

@@ -395,9 +395,7 @@ class RecurrentNetwork:
                 )
                 for name, value in cell_grads.items():
                     grads[f"{name}.{key}"][...] = value
-                d_inp = self._project_backward(
-                    inp, key, d_proj, grads, layer == 0, input_grads="W_ih" in cell_grads
-                )
+                d_inp = self._project_backward(inp, key, d_proj, grads, layer == 0, cell_grads)
                 if d_inp is not None:
                     d_inp = d_inp if d == 0 else d_inp[rev, cols]
                     d_input = d_inp if d_input is None else d_input + d_inp
@@ -405,19 +403,20 @@ class RecurrentNetwork:
                 d_input *= masks[layer - 1]
             d_layer_output = d_input
 
-    def _project_backward(self, inp, key, d_proj, grads, first_layer, input_grads=False):
-        """Input weight and bias gradients (unless the cell gave them,
-        ``input_grads``); returns d(loss)/d(inp) below the first layer."""
+    def _project_backward(self, inp, key, d_proj, grads, first_layer, done=()):
+        """Input weight and bias gradients (those not ``done`` by the cell);
+        returns d(loss)/d(inp) below the first layer."""
         W = self.params[f"W_ih.{key}"]
         d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
-        if not input_grads:
+        if "b_ih" not in done:
             grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
-            if first_layer and self.input_kind != DENSE:
-                _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
-                grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
-            else:
-                x2 = inp.reshape(-1, inp.shape[-1])
-                grads[f"W_ih.{key}"][...] = x2.T @ d2
+        if "W_ih" in done:
+            pass
+        elif first_layer and self.input_kind != DENSE:
+            _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
+            grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
+        else:
+            grads[f"W_ih.{key}"][...] = inp.reshape(-1, inp.shape[-1]).T @ d2
         if first_layer:
             return None
         return (d2 @ W.T).reshape(inp.shape)
