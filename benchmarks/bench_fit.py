@@ -104,20 +104,32 @@ def torch_epoch(X, y, cell, embedding_dim=D):
     return epoch
 
 
-def blas_description():
-    """numpy's BLAS, its kernels and threads: machines that set
-    OPENBLAS_CORETYPE pin older kernels (run under
-    ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let OpenBLAS choose)."""
+def start(description):
+    """Parse ``--repeats`` and ``--cell`` and print what the timings depend
+    on: numpy's BLAS (machines that set OPENBLAS_CORETYPE pin older kernels;
+    run under ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let
+    OpenBLAS choose) and torch's version and threads. Returns the arguments
+    and whether torch is importable."""
     from threadpoolctl import threadpool_info  # a scikit-learn dependency
 
-    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
-    if not blas:
-        return "numpy BLAS: unknown"
-    info = blas[0]
-    return (
-        f"numpy BLAS: {info['internal_api']} {info.get('version')}, "
-        f"{info.get('architecture', '?')} kernels, {info['num_threads']} threads"
-    )
+    warnings.simplefilter("ignore")  # one epoch never "converges"
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cell", nargs="+", default=["rnn"])
+    args = parser.parse_args()
+    for info in threadpool_info():
+        if info["user_api"] == "blas" and "numpy" in info["filepath"]:
+            print(
+                f"numpy BLAS: {info['internal_api']} {info.get('version')}, "
+                f"{info.get('architecture', '?')} kernels, {info['num_threads']} threads"
+            )
+    try:
+        import torch
+    except ImportError:
+        print("torch is not installed: skrnn's times only")
+        return args, False
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    return args, True
 
 
 def best_times(epochs, repeats):
@@ -133,23 +145,9 @@ def best_times(epochs, repeats):
 
 
 def main():
-    warnings.simplefilter("ignore")  # one epoch never "converges"
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cell", nargs="+", default=["rnn"])
-    args = parser.parse_args()
-    try:
-        import torch
-
-        torch_version = torch.__version__
-        threads = torch.get_num_threads()
-    except ImportError:
-        torch_version = None
+    args, have_torch = start(__doc__.splitlines()[0])
     rng = np.random.RandomState(0)
     print(f"W1: N={N} T={T} d={D} hidden={H} batch={BATCH} Adam, one epoch; best of {args.repeats}")
-    print(blas_description())
-    if torch_version:
-        print(f"torch {torch_version} ({threads} threads)")
     header = (
         f"{'cell':5} {'input':6} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} "
         f"{'peak MB':>8} {'predict seq/s':>14}"
@@ -159,7 +157,7 @@ def main():
         for kind in ("dense", "tokens"):
             X, y = make_data(kind, rng)
             epochs = [skrnn_epoch(X, y, cell)]
-            if torch_version:
+            if have_torch:
                 epochs.append(torch_epoch(X, y, cell))
                 if kind == "tokens":
                     epochs.append(torch_epoch(X, y, cell, embedding_dim=H))
@@ -170,7 +168,7 @@ def main():
                 f"{cell:5} {kind:6} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
                 f"{peak / 2**20:8.1f} {throughput:14.0f}"
             )
-            if kind == "tokens" and torch_version:
+            if kind == "tokens" and have_torch:
                 line += f"   (torch with Embedding(V, {H}): {wide:.3f} s, ratio {ours / wide:.2f})"
             print(line)
 

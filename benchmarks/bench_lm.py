@@ -14,12 +14,10 @@ warm-up. Prints characters per second and the skrnn/torch time ratio.
     python benchmarks/bench_lm.py [--repeats 5] [--cell rnn]
 """
 
-import argparse
 import time
-import warnings
 
 import numpy as np
-from bench_fit import best_times, blas_description  # same folder
+from bench_fit import best_times, start  # same folder
 
 from skrnn import RNNLanguageModel
 from skrnn.datasets import load_kafka
@@ -81,20 +79,8 @@ def torch_epoch(text, cell):
 
 
 def main():
-    warnings.simplefilter("ignore")  # one epoch never "converges"
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cell", nargs="+", default=["rnn"])
-    args = parser.parse_args()
+    args, have_torch = start(__doc__.splitlines()[0])
     text = load_kafka(strip_license=False)
-    try:
-        import torch
-
-        print(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-        have_torch = True
-    except ImportError:
-        have_torch = False
-    print(blas_description())
     print(
         f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
         f"{WINDOW}, Adam, one epoch; best of {args.repeats}"

@@ -171,15 +171,16 @@ class _FusedCell:
     the bias gradient as on its GEMM. Looked-up token rows arrive as
     projections, ``(T, G * H, B)`` (``feature_major``), added to the last
     ``G * H`` rows of the step's gates; the stacked buffer then holds
-    ``[h; 1]``. The stacked buffer and the gate gradients ``D`` are
-    unit-first, their ``(T, B)`` axes merge without a copy, and
-    ``trace.states`` and ``d_proj`` are ``(T + 1, B, H)`` and
-    ``(T, B, G * H)`` views of them.
+    ``[h; 1]``. The stacked buffer is unit-first, so its ``(T, B)`` axes
+    merge without a copy and ``trace.states`` is a ``(T + 1, B, H)`` view.
 
-    A subclass gives the order of the gate rows in the loop (``loop_rows``:
-    which of its rows hold which block), ``_stacked_weights`` and the loop
-    itself; per step the forward stores five ``(H, B)`` coefficient blocks,
-    so that the backward is a few multiplications by them and one GEMM.
+    Per step the forward stores five ``(H, B)`` coefficient blocks, and the
+    backward, a few multiplications by them and one GEMM, writes five
+    gradient blocks; four of them, copied gate-first once after the loop,
+    give the weight gradients and ``d_proj``. A subclass sets ``proj_order``
+    (the PyTorch gate of each projection block), ``grad_slots`` (the step's
+    gradient block for each row block of the stacked weights) and
+    ``_stacked_weights``, and runs the loops.
     """
 
     feature_major = True
@@ -281,8 +282,8 @@ class GRUCell(_FusedCell):
     A step's gate rows are ``h W_hn + b_hn``, ``r``, ``z``, ``x W_in + b_in``
     (then ``n``): the input side of ``n`` and its hidden side, which ``r``
     scales, need rows of their own (a zero block each in the stacked
-    weights), and this order keeps ``r, z, n`` together for the projections'
-    gradient and ``n, r, z`` together for the recurrent GEMM's.
+    weights), and this order keeps ``r, z, n`` together for the input
+    gradients.
     """
 
     n_gates = 3
