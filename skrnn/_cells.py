@@ -4,7 +4,7 @@ A cell sees only the recurrence. The layer in ``_network.py`` computes the
 input projections of all steps with one GEMM (or one row lookup for token
 ids) into ``trace.proj`` before the loop, and turns ``d_proj`` into the input
 weight gradients with one GEMM after it; a cell that ``fuses_inputs`` (the
-LSTM) takes the inputs into its own recurrent GEMM instead. Inside the loop
+gated ones) takes the inputs into its own recurrent GEMM instead. Inside the loop
 each step does the recurrent product and the element-wise work, in place, on
 the rows still running (sequences are sorted by decreasing length, so those
 are a prefix). When training, the forward also stores, per step and while the

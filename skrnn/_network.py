@@ -410,12 +410,10 @@ class RecurrentNetwork:
         d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
         if "b_ih" not in done:
             grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
-        if "W_ih" in done:
-            pass
-        elif first_layer and self.input_kind != DENSE:
+        if "W_ih" not in done and first_layer and self.input_kind != DENSE:
             _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
             grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
-        else:
+        elif "W_ih" not in done:
             grads[f"W_ih.{key}"][...] = inp.reshape(-1, inp.shape[-1]).T @ d2
         if first_layer:
             return None
