@@ -43,6 +43,7 @@ def main(updates=10_000, random_state=0):
         clip_value=5.0 / SEQ,
         epsilon=1e-8 / SEQ**2,
         clip_norm=None,
+        dtype="float64",  # as the seed's numpy, and steady across BLAS kernels
         random_state=random_state,
     )
     vocabulary = len(set(text))
