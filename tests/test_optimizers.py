@@ -40,12 +40,14 @@ def test_adagrad_matches_min_char_rnn_update():
     np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
-def test_adam_matches_kingma_ba_algorithm_1():
+@pytest.mark.parametrize("block", [2**16, 3])  # one block, and blocks with a short last one
+def test_adam_matches_kingma_ba_algorithm_1(block):
     rng = np.random.RandomState(2)
     b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
     p, expected = np.ones(7), np.ones(7)
     m, v = np.zeros(7), np.zeros(7)
     opt = AdamOptimizer(p, lr, b1, b2, eps)
+    opt.block = block
     for t, g in enumerate(_grads(rng, steps=6), start=1):
         opt.update_params(p, g)
         m = b1 * m + (1 - b1) * g
