@@ -51,13 +51,15 @@ class Trace:
 
     Attributes
     ----------
-    proj : ndarray of shape (T, B, G * H)
-        Input projections, filled by the layer before :meth:`forward`; gated
-        cells overwrite them with the gate activations.
+    proj : ndarray of shape (T, B, G * H), (T, G * H, B) or None
+        Input projections, filled by the layer before :meth:`forward`
+        (feature-major for a ``feature_major`` cell; None when the cell takes
+        dense inputs into its own GEMM).
     states : ndarray of shape (T + 1, B, H)
-        Hidden states; ``states[0]`` is the initial state.
+        Hidden states (possibly a view); ``states[0]`` is the initial state.
     extra : dict
-        Cell-specific arrays (the LSTM's cell states, the GRU's ``h W_hn``).
+        Cell-specific arrays (the stacked ``[h; x; 1]`` buffer, the
+        backward's per-step coefficients, the LSTM's cell states).
     """
 
     def __init__(self, proj, states, **extra):
@@ -259,9 +261,7 @@ class _FusedCell:
         X = trace.extra["stacked"]
         T, H5, B = D.shape
         H = H5 // 5
-        for t, n in enumerate(batch_sizes):
-            if n < B:
-                D[t, :, n:] = 0.0
+        _zero_padding(D.transpose(0, 2, 1), batch_sizes)
         D5 = D.reshape(T, 5, H, B)
         gate_first = ws.empty("fused.d_gates", (4 * H, T, B), D.dtype)
         for row, slot in enumerate(self.grad_slots):
