@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._cells import CELLS, Workspace
 from ._network import LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import OPTIMIZERS, clip_gradients
-from ._sequences import check_sequences
+from ._sequences import DENSE, check_sequences
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
@@ -133,6 +133,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "cell": [StrOptions(set(CELLS))],
+        "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_init": [StrOptions({"uniform", "orthogonal"})],
         "forget_bias": [Real],
@@ -172,6 +173,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         num_layers=1,
         bidirectional=False,
         cell="rnn",
+        embedding_dim=None,
         dropout=0.0,
         recurrent_init="uniform",
         forget_bias=1.0,
@@ -202,6 +204,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.cell = cell
+        self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.recurrent_init = recurrent_init
         self.forget_bias = forget_bias
@@ -301,12 +304,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
 
     def _build_network(self, data, n_outputs):
-        n_inputs = self.n_tokens_ if data.kind == "tokens" else data.n_features
+        if data.kind == DENSE and self.embedding_dim is not None:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
+                "real-valued features. Pass integer token ids (input_type='tokens') "
+                "or set embedding_dim=None."
+            )
+        n_inputs = data.n_features if data.kind == DENSE else self.n_tokens_
         return RecurrentNetwork(
             n_inputs,
             n_outputs,
             input_kind=data.kind,
             hidden_size=self.hidden_size,
+            embedding_dim=self.embedding_dim,
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
             cell=self.cell,

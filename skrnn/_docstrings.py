@@ -21,6 +21,12 @@ FRAGMENTS = {
     cell : {{'rnn', 'gru', 'lstm'}}, default='{cell}'
         Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
         gated cells with PyTorch's equations and gate order.
+    embedding_dim : int or None, default={embedding_dim}
+        For token ids: learn an embedding of this many values per token, the
+        first layer's input. None looks each token up directly in the first
+        layer's input weights, an embedding as wide as the gates (H, 3H or
+        4H values per token); a smaller ``embedding_dim`` has fewer weights
+        and trains faster on a large vocabulary. Dense inputs reject it.
     dropout : float, default={dropout}
         Share of each layer's outputs zeroed (inverted dropout) before the next
         layer while training; needs ``num_layers > 1`` to have an effect.

@@ -197,6 +197,7 @@ class RNNLanguageModel(BaseRNN):
         num_layers=1,
         bidirectional=False,
         cell="rnn",
+        embedding_dim=None,
         dropout=0.0,
         recurrent_init="uniform",
         forget_bias=1.0,
@@ -229,6 +230,7 @@ class RNNLanguageModel(BaseRNN):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.cell = cell
+        self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.recurrent_init = recurrent_init
         self.forget_bias = forget_bias
@@ -337,6 +339,7 @@ class RNNLanguageModel(BaseRNN):
                 self.n_tokens_,
                 input_kind=TOKENS,
                 hidden_size=self.hidden_size,
+                embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers,
                 cell=self.cell,
                 head="every",

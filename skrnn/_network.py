@@ -67,6 +67,15 @@ def reversal_index(lengths, n_steps):
     return np.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)
 
 
+def _lookup(table, ids, out):
+    """``out`` (T, B, n) = the sum over a step's ids ``ids[..., k]`` of their
+    rows of ``table``: a token's input with no one-hot array."""
+    np.take(table, ids[..., 0], axis=0, out=out, mode="clip")  # ids checked
+    for slot in range(1, ids.shape[-1]):
+        out += table[ids[..., slot]]
+    return out
+
+
 def _scatter_rows(ids, values, out):
     """``out[i] = sum of values[r] over the steps r whose ids include i``.
 
@@ -76,7 +85,8 @@ def _scatter_rows(ids, values, out):
     view) whose ids repeat a lot (a character model), by ``np.add.reduceat``
     along their contiguous axis: the sparse product needs row-major values,
     and numpy's transposing copies crawl on power-of-two strides. ``out`` is
-    written in place (ids absent from the batch get zero).
+    written in place (ids absent from the batch get zero, and so does row 0:
+    the padding id is never trained).
     """
     n_rows = len(values)
     flat = ids.reshape(n_rows, -1).T.ravel()  # slot-major (k * T * B,)
@@ -92,6 +102,7 @@ def _scatter_rows(ids, values, out):
     else:
         by_id = np.take(np.asfortranarray(values).T, order % n_rows, axis=1)
         out[sorted_ids[starts]] = np.add.reduceat(by_id, starts, axis=1).T
+    out[0] = 0.0
 
 
 class RecurrentNetwork:
@@ -104,6 +115,11 @@ class RecurrentNetwork:
     n_outputs : int
         Output units (classes for softmax, targets for identity).
     input_kind : {'dense', 'tokens'}
+    embedding_dim : int or None
+        For token ids: the width of a learned embedding table ``W_emb``
+        (V, E) whose rows are the first layer's dense inputs. None looks the
+        ids up in the first layer's input weights instead (DESIGN §3), an
+        embedding as wide as the gates.
     hidden_size, num_layers, bidirectional, cell : as the estimators'.
     head : {'last', 'every'}
         Predict from the last real state of each sequence or from every step.
@@ -118,6 +134,7 @@ class RecurrentNetwork:
         *,
         input_kind,
         hidden_size,
+        embedding_dim=None,
         num_layers=1,
         bidirectional=False,
         cell="rnn",
@@ -129,6 +146,7 @@ class RecurrentNetwork:
         self.n_outputs = n_outputs
         self.input_kind = input_kind
         self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim if input_kind != DENSE else None
         self.num_layers = num_layers
         self.n_directions = 2 if bidirectional else 1
         self.cell = cell
@@ -144,6 +162,9 @@ class RecurrentNetwork:
         H, G = self.hidden_size, CELLS[self.cell].n_gates
         shapes = []
         n_in = self.n_inputs
+        if self.embedding_dim is not None:
+            shapes.append(("W_emb", (n_in, self.embedding_dim), True))
+            n_in = self.embedding_dim
         for layer in range(self.num_layers):
             for direction in range(self.n_directions):
                 key = f"{layer}.{direction}"
@@ -215,6 +236,8 @@ class RecurrentNetwork:
                 fan_in, fan_out = view.shape
                 limit = np.sqrt(6.0 / (fan_in + fan_out))
                 view[...] = rng.uniform(-limit, limit, view.shape)
+            elif name == "W_emb":
+                view[...] = rng.normal(size=view.shape)  # as PyTorch's nn.Embedding
             elif name.startswith("W_hh") and recurrent_init == "orthogonal":
                 for gate in range(view.shape[1] // H):
                     view[:, gate * H : (gate + 1) * H] = _orthogonal(H, rng)
@@ -224,9 +247,17 @@ class RecurrentNetwork:
                 view[...] = 0.0
             if name.startswith("b_ih") and self.cell == "lstm":
                 view[H : 2 * H] = forget_bias
-        if self.input_kind != DENSE:
-            for layer_key in self._directions(0):
-                self.params[f"W_ih.{layer_key}"][0] = 0.0  # padding / missing id
+        for name in self.lookup_tables():
+            self.params[name][0] = 0.0  # padding / missing id
+
+    def lookup_tables(self):
+        """Names of the weights whose rows token ids select; their row 0
+        (padding) stays zero and is never trained."""
+        if self.input_kind == DENSE:
+            return []
+        if self.embedding_dim is not None:
+            return ["W_emb"]
+        return [f"W_ih.{key}" for key in self._directions(0)]
 
     def _directions(self, layer):
         return [f"{layer}.{d}" for d in range(self.n_directions)]
@@ -240,7 +271,9 @@ class RecurrentNetwork:
     def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None, training=False):
         """Run the network on a :class:`~skrnn._sequences.Batch`.
 
-        ``initial_state`` is ``(L, D, n_states, B, H)`` (zeros if None);
+        Token ids are embedded first (``embedding_dim``) or looked up in the
+        first layer's input weights. ``initial_state`` is
+        ``(L, D, n_states, B, H)`` (zeros if None);
         ``ws`` a :class:`~skrnn._cells.Workspace` whose buffers the outputs
         live in until its next use (a fresh one if None). ``dropout`` > 0
         (training only) zeroes that share of each layer's outputs before the
@@ -257,6 +290,9 @@ class RecurrentNetwork:
         rev = reversal_index(lengths, n_steps) if self.n_directions == 2 else None
         cols = np.arange(n_seq)[None, :]
         layer_input = batch.inputs
+        if self.embedding_dim is not None:
+            embedded = ws.empty("embedded", (n_steps, n_seq, self.embedding_dim), self.dtype)
+            layer_input = _lookup(self.params["W_emb"], batch.inputs, embedded)
         layers, masks = [], []
         for layer in range(self.num_layers):
             if layer > 0 and dropout > 0 and training:
@@ -266,7 +302,7 @@ class RecurrentNetwork:
             traces = []
             for d, key in enumerate(self._directions(layer)):
                 inp = layer_input if d == 0 else layer_input[rev, cols]
-                lookup = layer == 0 and self.input_kind != DENSE
+                lookup = layer == 0 and self._looks_up_ids()
                 fused = cell.fuses_inputs and not lookup
                 trace = cell.allocate(
                     ws,
@@ -322,9 +358,7 @@ class RecurrentNetwork:
             rows = out
             if cell.feature_major:
                 rows = ws.empty("proj.rows", inp.shape[:2] + (W.shape[1],), self.dtype)
-            np.take(W, inp[..., 0], axis=0, out=rows, mode="clip")  # ids checked
-            for slot in range(1, inp.shape[-1]):
-                rows += W[inp[..., slot]]
+            _lookup(W, inp, rows)
             if scale is not None:
                 rows *= scale
             if cell.feature_major:
@@ -395,26 +429,33 @@ class RecurrentNetwork:
                 )
                 for name, value in cell_grads.items():
                     grads[f"{name}.{key}"][...] = value
-                d_inp = self._project_backward(inp, key, d_proj, grads, layer == 0, cell_grads)
+                d_inp = self._project_backward(inp, key, d_proj, grads, layer, cell_grads)
                 if d_inp is not None:
                     d_inp = d_inp if d == 0 else d_inp[rev, cols]
                     d_input = d_inp if d_input is None else d_input + d_inp
             if layer > 0 and masks:
                 d_input *= masks[layer - 1]
             d_layer_output = d_input
+        if self.embedding_dim is not None:
+            _scatter_rows(batch.inputs, d_layer_output.reshape(n_steps * n_seq, -1), grads["W_emb"])
 
-    def _project_backward(self, inp, key, d_proj, grads, first_layer, done=()):
+    def _looks_up_ids(self):
+        """Whether the first layer's input weights are indexed by token ids."""
+        return self.input_kind != DENSE and self.embedding_dim is None
+
+    def _project_backward(self, inp, key, d_proj, grads, layer, done=()):
         """Input weight and bias gradients (those not ``done`` by the cell);
-        returns d(loss)/d(inp) below the first layer."""
+        returns d(loss)/d(inp) where ``inp`` has one (an embedding or a lower
+        layer)."""
         W = self.params[f"W_ih.{key}"]
         d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H)
         if "b_ih" not in done:
             grads[f"b_ih.{key}"][...] = d2.sum(axis=0)
-        if "W_ih" not in done and first_layer and self.input_kind != DENSE:
+        lookup = layer == 0 and self._looks_up_ids()
+        if "W_ih" not in done and lookup:
             _scatter_rows(inp, d2, grads[f"W_ih.{key}"])
-            grads[f"W_ih.{key}"][0] = 0.0  # padding / missing id stays zero
         elif "W_ih" not in done:
             grads[f"W_ih.{key}"][...] = inp.reshape(-1, inp.shape[-1]).T @ d2
-        if first_layer:
+        if layer == 0 and self.embedding_dim is None:
             return None
         return (d2 @ W.T).reshape(inp.shape)

@@ -9,13 +9,16 @@ def make_network(data, n_outputs, rng, **kwargs):
     n_inputs = int(data.values.max()) + 1 if data.kind == "tokens" else data.n_features
     net = RecurrentNetwork(n_inputs, n_outputs, input_kind=data.kind, dtype=np.float64, **kwargs)
     net.initialize(rng)
-    # Non-zero biases and larger weights so every term of the gradient matters.
-    net.coef += rng.normal(scale=0.3, size=net.coef.shape)
-    if data.kind == "tokens":
-        for name, view in net.params.items():
-            if name.startswith("W_ih.0."):
-                view[0] = 0.0
+    perturb(net, rng)
     return net
+
+
+def perturb(net, rng):
+    """Non-zero biases and larger weights so every term of the gradient
+    matters; the padding rows of lookup tables stay zero."""
+    net.coef += rng.normal(scale=0.3, size=net.coef.shape)
+    for name in net.lookup_tables():
+        net.params[name][0] = 0.0
 
 
 def batch_loss(net, batch, target, weight, loss_name, initial_state=None):
@@ -27,12 +30,9 @@ def trainable_entries(net):
     """Flat indices of the trained weights: the padding row of a token
     lookup table is held at zero and not trained."""
     frozen = np.zeros(net.coef.shape, dtype=bool)
-    if net.input_kind == "tokens":
-        _, views = net.new_grad()
-        marker = net._views(frozen)
-        for name in views:
-            if name.startswith("W_ih.0."):
-                marker[name][0] = True
+    marker = net._views(frozen)
+    for name in net.lookup_tables():
+        marker[name][0] = True
     return np.flatnonzero(~frozen)
 
 

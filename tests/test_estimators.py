@@ -96,6 +96,29 @@ def test_token_input_detected_and_unknown_ids_warn():
     )
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_embedding_dim_learns_a_small_table(cell):
+    """``embedding_dim`` gives a (V, E) table feeding an E-wide first layer;
+    its padding row stays zero through training."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(2, 30, size=(200, 7))
+    X[rng.rand(*X.shape) < 0.2] = 0
+    y = (X == 3).any(axis=1).astype(int)
+    clf = RNNClassifier(
+        hidden_size=16, embedding_dim=4, cell=cell, learning_rate_init=0.01, random_state=0
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.95
+    W = clf.coefs_
+    assert W["W_emb"].shape == (30, 4) and W["W_ih.0.0"].shape[0] == 4
+    assert not W["W_emb"][0].any() and np.abs(W["W_emb"][1:]).min() > 0
+
+
+def test_embedding_dim_on_dense_input_names_the_fix():
+    X, y = _parity_task(n=10)
+    with pytest.raises(ValueError, match=r"embedding_dim=4 embeds token ids.*embedding_dim=None"):
+        RNNClassifier(**FAST, embedding_dim=4).fit(X, y)
+
+
 def test_negative_token_id_names_the_fix():
     with pytest.raises(ValueError, match="input_type='dense'"):
         RNNClassifier(**FAST).fit(np.array([[2, -1], [3, 4]]), [0, 1])

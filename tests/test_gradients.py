@@ -183,6 +183,56 @@ def test_every_step_head_gradient(cell, kind, num_layers, bidirectional):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("kind", ["tokens", "token_features"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("head", ["last", "every"])
+def test_embedding_gradient(cell, kind, num_layers, bidirectional, head):
+    """``embedding_dim``: the table's rows feed the first layer as dense input,
+    and its gradient is their rows' gradients scattered back by id."""
+    rng = np.random.RandomState(8)
+    data = _data(kind, rng)
+    net = make_network(
+        data,
+        3,
+        rng,
+        hidden_size=4,
+        embedding_dim=3,
+        num_layers=num_layers,
+        cell=cell,
+        bidirectional=bidirectional,
+        head=head,
+    )
+    batch = data.batch()
+    if head == "every":
+        weight = batch.step_mask().ravel() / batch.step_mask().sum()
+    else:
+        weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)
+    target = rng.randint(3, size=weight.size)
+    err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
+    assert err < 1e-6
+    assert np.abs(net._views(grad)["W_emb"][1:]).max() > 1e-3
+    assert not net._views(grad)["W_emb"][0].any()  # padding row
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_embedding_is_a_factored_lookup(cell):
+    """Looking ids up in ``W_emb @ W_ih`` is the same model as embedding them
+    and projecting by ``W_ih``: the lookup is an embedding as wide as the gates."""
+    rng = np.random.RandomState(9)
+    data = _data("token_features", rng)
+    embedded = make_network(data, 2, rng, hidden_size=3, embedding_dim=2, cell=cell)
+    lookup = make_network(data, 2, rng, hidden_size=3, cell=cell)
+    for name, view in lookup.params.items():
+        view[...] = embedded.params[name] if name != "W_ih.0.0" else 0.0
+    lookup.params["W_ih.0.0"][...] = embedded.params["W_emb"] @ embedded.params["W_ih.0.0"]
+    batch = data.batch()
+    np.testing.assert_allclose(
+        embedded.forward(batch)[0], lookup.forward(batch)[0], rtol=1e-12, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("cell", CELLS)
 def test_every_step_outputs_on_padding_do_not_leak(cell):
     """Changing what a padded step would compute changes no real output."""
     rng = np.random.RandomState(6)

@@ -11,7 +11,7 @@ from skrnn import RNNLanguageModel
 from skrnn._language_model import _Windows
 from skrnn._network import RecurrentNetwork
 
-from ._gradcheck import gradient_error
+from ._gradcheck import gradient_error, perturb
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
 
@@ -50,10 +50,7 @@ def test_gradient_across_two_windows_with_carried_state(cell):
         cell=cell,
     )
     net.initialize(rng)
-    net.coef += rng.normal(scale=0.3, size=net.coef.shape)
-    for name, view in net.params.items():
-        if name.startswith("W_ih.0."):
-            view[0] = 0.0
+    perturb(net, rng)
     first, _, _ = windows.batch(0, np.float64)
     _, cache = net.forward(first)
     carried = net.final_states(cache).copy()
@@ -81,6 +78,12 @@ def test_learns_the_text(fitted):
     assert fitted.score(TEXT) > -0.6  # nats per char: far below log(vocab) ~ 2.8
     assert fitted.perplexity(TEXT) == pytest.approx(np.exp(-fitted.score(TEXT)))
     assert fitted.t_ == fitted.n_iter_ * len(TEXT)
+
+
+def test_embedding_dim_language_model_learns_the_text():
+    lm = _model(embedding_dim=6, cell="gru").fit(TEXT)
+    assert lm.coefs_["W_emb"].shape == (lm.n_tokens_, 6)
+    assert lm.score(TEXT) > -0.6
 
 
 def test_predict_proba_next_token(fitted):
