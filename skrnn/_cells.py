@@ -76,6 +76,16 @@ def _zero_padding(a, batch_sizes):
             a[t, n:] = 0.0
 
 
+def _matmul_into(a, b, out, scratch, add=True):
+    """``out += a @ b``, or ``out = a @ b`` without the pass over ``out``
+    where it is known to be zero (not ``add``)."""
+    if add:
+        np.matmul(a, b, out=scratch)
+        out += scratch
+    else:
+        np.matmul(a, b, out=out)
+
+
 def _sum_over_steps(a, b):
     """``sum_t a[t].T @ b[t]`` as one GEMM over all steps."""
     return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
@@ -123,12 +133,14 @@ class RNNCell:
         """A zeroed ``(T + 1, B, H)`` gradient of the states for :meth:`backward`."""
         return ws.zeros("d_states", trace.states.shape, trace.states.dtype)
 
-    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
+    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws, ends_only=False):
         """Gradients from ``d_states`` (T + 1, B, H), which is overwritten.
 
-        Returns ``d_proj`` (T, B, G * H) and a dict of weight gradients by
-        name (``W_hh``, and ``b_hh``; ``W_ih`` and ``b_ih`` too from a cell
-        that ``fuses_inputs``).
+        ``ends_only``: ``d_states`` is zero but at each sequence's last state
+        (a last-step head), so the gradient from the next step is written,
+        not added, at every running step. Returns ``d_proj`` (T, B, G * H)
+        and a dict of weight gradients by name (``W_hh``, and ``b_hh``;
+        ``W_ih`` and ``b_ih`` too from a cell that ``fuses_inputs``).
         """
         S = trace.states
         d_proj = ws.empty("d_proj", trace.proj.shape, S.dtype)  # (T, B, H)
@@ -142,8 +154,7 @@ class RNNCell:
             n = batch_sizes[t]
             dz = d_proj[t, :n]
             dz *= d_states[t + 1, :n]
-            np.matmul(dz, W_hh.T, out=tmp[:n])
-            d_states[t, :n] += tmp[:n]
+            _matmul_into(dz, W_hh.T, d_states[t, :n], tmp[:n], not ends_only)
         return d_proj, {"W_hh": _sum_over_steps(S[:-1], d_proj)}
 
 
@@ -177,11 +188,13 @@ class _FusedCell:
     merge without a copy and ``trace.states`` is a ``(T + 1, B, H)`` view.
 
     Per step the forward stores five ``(H, B)`` coefficient blocks, and the
-    backward, a few multiplications by them and one GEMM, writes five
-    gradient blocks; four of them, copied gate-first once after the loop,
-    give the weight gradients and ``d_proj``. A subclass sets ``proj_order``
-    (the PyTorch gate of each projection block), ``grad_slots`` (the step's
-    gradient block for each row block of the stacked weights) and
+    backward, a few multiplications by them and one GEMM, writes the four
+    gate gradients of the step straight into a gate-first ``(4, H, T, B)``
+    buffer, the stacked weights' row blocks: its ``(T, B)`` axes merge, so
+    it is ``d_proj`` and one GEMM's operand with no copy. The backward is
+    bound by memory traffic (the coefficients and gradients of 50 steps are
+    megabytes), so a step writes nothing else there. A subclass sets
+    ``proj_order`` (the PyTorch gate of each projection block) and
     ``_stacked_weights``, and runs the loops.
     """
 
@@ -244,31 +257,25 @@ class _FusedCell:
             out[-G.shape[1] :] += G[t, :, :n]
 
     def _backward_setup(self, trace, d_states, ws):
+        """Coefficients ``(T, 5, H, B)``, the states' gradient ``(T + 1, H,
+        B)``, the gate-first gate gradients ``(4, H, T, B)`` and a step
+        scratch."""
         K = trace.extra["coef"]
         T, H5, B = K.shape
-        DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
-        D = ws.empty("fused.d_steps", (T, H5, B), K.dtype)  # five blocks a step
-        return K, DS, D, T, H5 // 5, B
-
-    def _gradients(self, trace, D, batch_sizes, ws):
-        """The weight gradients and ``d_proj`` from the steps' gate gradients.
-
-        ``D`` is copied once to gate-first ``(4H, T, B)``, the stacked
-        weights' rows (blocks ``grad_slots`` of a step): the per-step
-        calls then work on contiguous blocks, and the copy costs less than
-        their strided writes would. Its ``(T, B)`` axes merge, so one GEMM
-        against the stacked ``[h; x; 1]`` gives every weight gradient."""
-        X = trace.extra["stacked"]
-        T, H5, B = D.shape
         H = H5 // 5
-        _zero_padding(D.transpose(0, 2, 1), batch_sizes)
-        D5 = D.reshape(T, 5, H, B)
-        gate_first = ws.empty("fused.d_gates", (4 * H, T, B), D.dtype)
-        for row, slot in enumerate(self.grad_slots):
-            np.copyto(gate_first[row * H : (row + 1) * H], D5[:, slot].transpose(1, 0, 2))
-        D2 = gate_first.reshape(4 * H, T * B)
-        dW = (D2 @ X[:, :T].reshape(len(X), T * B).T).T  # ([h; x; 1], 4H)
-        return dW, gate_first, X.shape[0] > H + 1
+        DS = np.ascontiguousarray(d_states.transpose(0, 2, 1))  # a view from d_states()
+        D = ws.empty("fused.d_gates", (4, H, T, B), K.dtype)
+        return K.reshape(T, 5, H, B), DS, D, np.empty((H, B), dtype=K.dtype)
+
+    def _gradients(self, trace, D, batch_sizes):
+        """The weight gradients, one GEMM of the gate-first gradients ``D``
+        against the stacked ``[h; x; 1]``, and ``D`` as ``(4H, T, B)``."""
+        X = trace.extra["stacked"]
+        _, H, T, B = D.shape
+        D2 = D.reshape(4 * H, T, B)
+        _zero_padding(D2.transpose(1, 2, 0), batch_sizes)
+        dW = (D2.reshape(4 * H, T * B) @ X[:, :T].reshape(len(X), T * B).T).T  # ([h; x; 1], 4H)
+        return dW, D2, X.shape[0] > H + 1
 
 
 class GRUCell(_FusedCell):
@@ -291,7 +298,6 @@ class GRUCell(_FusedCell):
     has_hidden_bias = True
     gate_blocks = (0.5, 0.5, 1.0)
     proj_order = (0, 1, 2)  # projection row block -> PyTorch gate
-    grad_slots = (1, 0, 2, 3)  # the steps' d hn, d r, d z, d n blocks
 
     @staticmethod
     def input_bias(b_ih, b_hh):
@@ -339,36 +345,37 @@ class GRUCell(_FusedCell):
 
     @staticmethod
     def _coefficients(k, g, diff, scratch):
-        """Blocks ``hn r (1 - r)``, ``r``, ``(h - n) z (1 - z)``,
-        ``(1 - z)(1 - n^2)`` and ``z``: d h' / d of each pre-activation, and
-        what the backward multiplies d n by to get d (h W_hn + b_hn)."""
+        """Blocks ``r``, ``hn r (1 - r)``, ``(h - n) z (1 - z)``,
+        ``(1 - z)(1 - n^2)`` and ``z``: what the backward multiplies d n by
+        to get d (h W_hn + b_hn) and d r, and d h' / d of the other
+        pre-activations."""
         H = len(diff)
         hn, rz, new = g[:H], g[H : 3 * H], g[3 * H :]
         k5 = k.reshape(5, H, -1)
-        np.copyto(k5[1:5:3], rz.reshape(2, H, -1))  # r, z
+        np.copyto(k5[0:5:4], rz.reshape(2, H, -1))  # r, z
         np.subtract(1.0, rz, out=scratch)  # 1 - r, 1 - z
         np.multiply(new, new, out=k5[3])
         np.subtract(1.0, k5[3], out=k5[3])
         k5[3] *= scratch[H:]
         scratch *= rz
-        np.multiply(scratch[:H], hn, out=k5[0])
+        np.multiply(scratch[:H], hn, out=k5[1])
         np.multiply(scratch[H:], diff, out=k5[2])
 
-    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        K, DS, D, T, H, B = self._backward_setup(trace, d_states, ws)
-        W_rnz = np.concatenate([W_hh[:, :H], W_hh[:, 2 * H :], W_hh[:, H : 2 * H]], axis=1)
-        tmp = np.empty((H, B), dtype=D.dtype)
+    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws, ends_only=False):
+        K, DS, D, tmp = self._backward_setup(trace, d_states, ws)
+        _, H, T, B = D.shape
+        W_nrz = np.concatenate([W_hh[:, 2 * H :], W_hh[:, : 2 * H]], axis=1)
+        hidden_side = D[:3].reshape(3 * H, T, B)  # d (h W_hn + b_hn), d r, d z
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
-            dh, tmp_n = DS[t + 1, :, :n], tmp[:, :n]
-            k5, d5 = K[t, :, :n].reshape(5, H, n), D[t, :, :n].reshape(5, H, n)
-            np.multiply(k5[2:], dh, out=d5[2:])  # d z, d n, dh z
-            np.multiply(k5[:2], d5[3], out=d5[:2])  # d r, d (h W_hn + b_hn)
+            dh, tmp_n, k5, d = DS[t + 1, :, :n], tmp[:, :n], K[t, :, :, :n], D[:, :, t, :n]
+            np.multiply(k5[2:4], dh, out=d[2:])  # d z, d n
+            np.multiply(k5[:2], d[3], out=d[:2])  # d (h W_hn + b_hn), d r
             d_prev = DS[t, :, :n]
-            d_prev += d5[4]
-            np.matmul(W_rnz, D[t, : 3 * H, :n], out=tmp_n)
+            _matmul_into(W_nrz, hidden_side[:, t, :n], d_prev, tmp_n, not ends_only)
+            np.multiply(k5[4], dh, out=tmp_n)
             d_prev += tmp_n
-        dW, gate_first, fused = self._gradients(trace, D, batch_sizes, ws)  # n_h, r, z, n_x
+        dW, gate_first, fused = self._gradients(trace, D, batch_sizes)  # n_h, r, z, n_x
         grads = {
             "W_hh": np.concatenate([dW[:H, H : 3 * H], dW[:H, :H]], axis=1),
             "b_hh": np.concatenate([dW[-1, H : 3 * H], dW[-1, :H]]),
@@ -395,7 +402,6 @@ class LSTMCell(_FusedCell):
     has_hidden_bias = False
     gate_blocks = (0.5, 0.5, 1.0, 0.5)
     proj_order = (0, 1, 3, 2)  # loop row block -> PyTorch gate
-    grad_slots = (0, 1, 2, 3)
     input_bias = staticmethod(RNNCell.input_bias)
 
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
@@ -470,22 +476,28 @@ class LSTMCell(_FusedCell):
         cells = trace.extra["cells"][lengths, :, rows]
         return super().final_state(trace, lengths, rows) + [cells]
 
-    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws):
-        K, DS, D, T, H, B = self._backward_setup(trace, d_states, ws)
+    def backward(self, trace, d_states, W_hh, b_hh, batch_sizes, ws, ends_only=False):
+        K, DS, D, tmp = self._backward_setup(trace, d_states, ws)
+        _, H, T, B = D.shape
         forget = trace.extra["forget"]
         dc = np.zeros((H, B), dtype=D.dtype)
-        tmp = np.empty((H, B), dtype=D.dtype)
+        gates = D.reshape(4 * H, T, B)
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
-            dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
-            k5, d5 = K[t, :, :n].reshape(5, H, n), D[t, :, :n].reshape(5, H, n)
-            np.multiply(k5[3:], dh, out=d5[3:])  # d o, and dh's share of dc
-            dcn += d5[4]
-            np.multiply(k5[:3], dcn, out=d5[:3])  # d i, d f, d g
+            dh, dcn, tmp_n, k5, d = (
+                DS[t + 1, :, :n],
+                dc[:, :n],
+                tmp[:, :n],
+                K[t, :, :, :n],
+                D[:, :, t, :n],
+            )
+            np.multiply(k5[3], dh, out=d[3])  # d o
+            np.multiply(k5[4], dh, out=tmp_n)  # dh's share of dc
+            dcn += tmp_n
+            np.multiply(k5[:3], dcn, out=d[:3])  # d i, d f, d g
             dcn *= forget[t, :, :n]
-            np.matmul(W_hh, D[t, : 4 * H, :n], out=tmp_n)
-            DS[t, :, :n] += tmp_n
-        dW, gate_first, fused = self._gradients(trace, D, batch_sizes, ws)  # i, f, g, o
+            _matmul_into(W_hh, gates[:, t, :n], DS[t, :, :n], tmp_n, not ends_only)
+        dW, gate_first, fused = self._gradients(trace, D, batch_sizes)  # i, f, g, o
         grads = {"W_hh": dW[:H], "b_ih": dW[-1]}
         if fused:
             grads["W_ih"] = dW[H:-1]

@@ -416,7 +416,8 @@ class RecurrentNetwork:
                 if d_layer_output is not None:
                     part = d_layer_output[..., d * H : (d + 1) * H]
                     d_states[1:] = part if d == 0 else part[rev, cols]
-                if layer == self.num_layers - 1 and self.head == "last":
+                ends_only = layer == self.num_layers - 1 and self.head == "last"
+                if ends_only:
                     d_states[batch.lengths, np.arange(n_seq)] += d_features[:, d * H : (d + 1) * H]
                 p = self.params
                 d_proj, cell_grads = cell.backward(
@@ -426,6 +427,7 @@ class RecurrentNetwork:
                     p.get(f"b_hh.{key}"),
                     batch.batch_sizes,
                     ws,
+                    ends_only,
                 )
                 for name, value in cell_grads.items():
                     grads[f"{name}.{key}"][...] = value
