@@ -394,14 +394,17 @@ class LSTMCell(_FusedCell):
         h' = o * tanh(c')
 
     Its state is ``(h, c)``; one bias per gate (PyTorch's ``b_ih + b_hh``).
-    A step's gate rows are ``i, f, o, g``: the three sigmoid gates together.
+    A step's scratch rows are ``tanh(c'), g, o, i, f``: the GEMM writes the
+    last four, the three sigmoid gates are one block, and every pair of
+    blocks the coefficients combine lies side by side, so each pair is one
+    call on contiguous rows.
     """
 
     n_gates = 4
     n_states = 2
     has_hidden_bias = False
     gate_blocks = (0.5, 0.5, 1.0, 0.5)
-    proj_order = (0, 1, 3, 2)  # loop row block -> PyTorch gate
+    proj_order = (2, 3, 0, 1)  # loop row block -> PyTorch gate
     input_bias = staticmethod(RNNCell.input_bias)
 
     def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
@@ -424,22 +427,24 @@ class LSTMCell(_FusedCell):
         X, W_all, H, B = self._loop_setup(trace, W_hh, b_hh, h0)
         C, K = extra["cells"], extra.get("coef")
         C[0] = h0[1].T
-        gates = np.empty((4 * H, B), dtype=X.dtype)
-        acc = np.empty((3 * H, B), dtype=X.dtype)
-        tmp = np.empty((3, H, B), dtype=X.dtype)
+        scratch = np.empty((5 * H, B), dtype=X.dtype)  # tanh(c'), g, o, i, f
+        pair = np.empty((2 * H, B), dtype=X.dtype)  # h', i g
+        factors = np.empty((3 * H, B), dtype=X.dtype)
         for t, n in enumerate(batch_sizes):
-            g = gates[:, :n]
-            self._gates(W_all, X, G, t, n, g)
-            np.tanh(g, out=g)
-            sig = g[: 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
+            s = scratch[:, :n]
+            gates = s[H:]
+            self._gates(W_all, X, G, t, n, gates)
+            np.tanh(gates, out=gates)
+            sig = s[2 * H :]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
             sig *= 0.5
             sig += 0.5
-            i, f, o, cand = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
-            i_cand, tanh_c, h = tmp[0, :, :n], tmp[1, :, :n], tmp[2, :, :n]
+            tanh_c, cand, o, i, f = (s[k * H : (k + 1) * H] for k in range(5))
+            p = pair[:, :n]
+            h, i_cand = p[:H], p[H:]
             c, c_prev = C[t + 1, :, :n], C[t, :, :n]
             np.multiply(i, cand, out=i_cand)
             if K is not None:  # f c_prev is a coefficient too: keep it there
-                f_c = K[t, H : 2 * H, :n]
+                f_c = K[t, 2 * H : 3 * H, :n]
                 np.copyto(extra["forget"][t, :, :n], f)
             else:
                 f_c = c
@@ -449,28 +454,25 @@ class LSTMCell(_FusedCell):
             np.multiply(o, tanh_c, out=h)
             X[:H, t + 1, :n] = h
             if K is not None:
-                self._coefficients(K[t, :, :n], g, i_cand, tanh_c, h, acc[:, :n])
+                self._coefficients(K[t, :, :n], s, p, factors[:, :n])
             if n < B:
                 X[:H, t + 1, n:] = 0.0
                 C[t + 1, :, n:] = 0.0
         return trace
 
     @staticmethod
-    def _coefficients(k, g, i_cand, tanh_c, h, scratch):
-        """Blocks (PyTorch's order, then dc's) from values still in cache:
-        d i = dc g i (1 - i), d f = dc c_prev f (1 - f), d g = dc i (1 - g^2),
-        d o = dh tanh(c) o (1 - o), and dc += dh o (1 - tanh(c)^2); the
-        products ``i g``, ``f c_prev`` and ``h = o tanh(c)`` are reused."""
-        H = len(tanh_c)
-        i, o, cand, s = g[:H], g[2 * H : 3 * H], g[3 * H :], scratch
-        np.subtract(1.0, g[: 3 * H], out=s)  # 1 - i, 1 - f, 1 - o
-        np.multiply(s[:H], i_cand, out=k[:H])
-        k[H : 2 * H] *= s[H : 2 * H]
-        np.multiply(s[2 * H :], h, out=k[3 * H : 4 * H])
-        np.multiply(i_cand, cand, out=s[:H])  # i (1 - g^2) = i - i g g
-        np.subtract(i, s[:H], out=k[2 * H : 3 * H])
-        np.multiply(h, tanh_c, out=s[:H])  # o (1 - tanh(c)^2) = o - h tanh(c)
-        np.subtract(o, s[:H], out=k[4 * H :])
+    def _coefficients(k, s, p, factors):
+        """Blocks ``o (1 - o) tanh(c)``, ``i (1 - i) g``, ``f (1 - f) c_prev``,
+        ``o (1 - tanh(c)^2)`` and ``i (1 - g^2)``: with ``dh`` and ``dc`` they
+        give d o, d i, d f, dh's share of dc and d g. They come from the
+        scratch ``s = [tanh(c); g; o; i; f]``, ``p = [h; i g]`` (``h = o
+        tanh(c)``) and ``f c_prev``, already in the third block."""
+        H = len(p) // 2
+        np.subtract(1.0, s[2 * H :], out=factors)  # 1 - o, 1 - i, 1 - f
+        np.multiply(factors[: 2 * H], p, out=k[: 2 * H])
+        k[2 * H : 3 * H] *= factors[2 * H :]
+        np.multiply(p, s[: 2 * H], out=factors[: 2 * H])  # h tanh(c), i g g
+        np.subtract(s[2 * H : 4 * H], factors[: 2 * H], out=k[3 * H :])
 
     def final_state(self, trace, lengths, rows):
         cells = trace.extra["cells"][lengths, :, rows]
@@ -491,10 +493,11 @@ class LSTMCell(_FusedCell):
                 K[t, :, :, :n],
                 D[:, :, t, :n],
             )
-            np.multiply(k5[3], dh, out=d[3])  # d o
-            np.multiply(k5[4], dh, out=tmp_n)  # dh's share of dc
+            np.multiply(k5[0], dh, out=d[3])  # d o
+            np.multiply(k5[3], dh, out=tmp_n)  # dh's share of dc
             dcn += tmp_n
-            np.multiply(k5[:3], dcn, out=d[:3])  # d i, d f, d g
+            np.multiply(k5[1:3], dcn, out=d[:2])  # d i, d f
+            np.multiply(k5[4], dcn, out=d[2])  # d g
             dcn *= forget[t, :, :n]
             _matmul_into(W_hh, gates[:, t, :n], DS[t, :, :n], tmp_n, not ends_only)
         dW, gate_first, fused = self._gradients(trace, D, batch_sizes)  # i, f, g, o
