@@ -76,6 +76,15 @@ def _zero_padding(a, batch_sizes):
             a[t, n:] = 0.0
 
 
+def _lookup(table, ids, out):
+    """``out`` (T, B, n) = the sum over a step's ids ``ids[..., k]`` of their
+    rows of ``table``: a token's input with no one-hot array."""
+    np.take(table, ids[..., 0], axis=0, out=out, mode="clip")  # ids checked
+    for slot in range(1, ids.shape[-1]):
+        out += table[ids[..., slot]]
+    return out
+
+
 def _matmul_into(a, b, out, scratch, add=True):
     """``out += a @ b``, or ``out = a @ b`` without the pass over ``out``
     where it is known to be zero (not ``add``)."""
@@ -222,15 +231,33 @@ class _FusedCell:
         X[H:-1, -1] = 0.0
         trace.extra["input_weights"] = (W_ih, b)
 
-    def load_projections(self, trace, rows, b):
-        """Looked-up input rows ``(T, B, G * H)`` into the projections, in
-        the loop's layout and order; the bias ``b`` goes into the GEMM."""
-        T, B, GH = rows.shape
+    def load_lookup(self, trace, table, ids, scale, b, ws):
+        """The rows of ``table`` (V, G * H) that token ids ``(T, B, k)``
+        select, times ``scale``, into the projections in the loop's layout
+        and order; the bias ``b`` goes into the GEMM.
+
+        Both ways transpose something: a table no larger than the batch's
+        rows (a character model) is transposed whole and each step gathers
+        its columns; otherwise the looked-up rows are transposed, gate by
+        gate."""
+        T, B, _ = ids.shape
+        GH = table.shape[1]
         H = GH // self.n_gates
-        by_gate = rows.reshape(T, B, self.n_gates, H)
-        slots = trace.proj.reshape(T, self.n_gates, H, B)
-        for slot, gate in enumerate(self.proj_order):
-            np.copyto(slots[:, slot], by_gate[:, :, gate].transpose(0, 2, 1))
+        proj = trace.proj  # (T, G * H, B)
+        if len(table) <= T * B:
+            loop_order = np.arange(GH).reshape(self.n_gates, H)[list(self.proj_order)].ravel()
+            by_step = np.ascontiguousarray((table * scale)[:, loop_order].T)
+            for t in range(T):
+                np.take(by_step, ids[t, :, 0], axis=1, out=proj[t], mode="clip")  # ids checked
+                for slot in range(1, ids.shape[-1]):
+                    proj[t] += by_step[:, ids[t, :, slot]]
+        else:
+            rows = _lookup(table, ids, ws.empty("proj.rows", (T, B, GH), proj.dtype))
+            rows *= scale
+            by_gate = rows.reshape(T, B, self.n_gates, H)
+            slots = proj.reshape(T, self.n_gates, H, B)
+            for slot, gate in enumerate(self.proj_order):
+                np.copyto(slots[:, slot], by_gate[:, :, gate].transpose(0, 2, 1))
         trace.extra["input_weights"] = (None, b)
 
     def d_states(self, ws, trace):

@@ -8,7 +8,7 @@ on one array and pickles hold nothing but that vector and its layout.
 import numpy as np
 import scipy.sparse as sp
 
-from ._cells import CELLS, Workspace, _gate_scale
+from ._cells import CELLS, Workspace, _gate_scale, _lookup
 from ._sequences import DENSE
 
 
@@ -65,15 +65,6 @@ def reversal_index(lengths, n_steps):
     """
     steps = np.arange(n_steps)[:, None]
     return np.where(steps < lengths[None, :], lengths[None, :] - 1 - steps, steps)
-
-
-def _lookup(table, ids, out):
-    """``out`` (T, B, n) = the sum over a step's ids ``ids[..., k]`` of their
-    rows of ``table``: a token's input with no one-hot array."""
-    np.take(table, ids[..., 0], axis=0, out=out, mode="clip")  # ids checked
-    for slot in range(1, ids.shape[-1]):
-        out += table[ids[..., slot]]
-    return out
 
 
 def _scatter_rows(ids, values, out):
@@ -358,17 +349,12 @@ class RecurrentNetwork:
             scale = _gate_scale(cell.gate_blocks, self.hidden_size, self.dtype)
             b = b * scale
         out = trace.proj
+        if lookup and cell.feature_major:
+            cell.load_lookup(trace, W, inp, scale, b, ws)
+            return
         if lookup:
-            rows = out
-            if cell.feature_major:
-                rows = ws.empty("proj.rows", inp.shape[:2] + (W.shape[1],), self.dtype)
-            _lookup(W, inp, rows)
-            if scale is not None:
-                rows *= scale
-            if cell.feature_major:
-                cell.load_projections(trace, rows, b)
-            else:
-                out += b
+            _lookup(W, inp, out)
+            out += b
             return
         W = W if scale is None else W * scale
         if cell.fuses_inputs:

@@ -215,6 +215,26 @@ def test_embedding_gradient(cell, kind, num_layers, bidirectional, head):
     assert not net._views(grad)["W_emb"][0].any()  # padding row
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("vocabulary", [12, 200])
+def test_lookup_gradient_small_and_large_vocabulary(cell, vocabulary):
+    """The gated cells gather token rows from a transposed table when it is no
+    larger than the batch's rows (V <= T * B = 12 here), else transpose the
+    rows: both ways, with two ids a step."""
+    rng = np.random.RandomState(10)
+    X = [rng.randint(1, vocabulary, size=(n, 2)) for n in (4, 2, 3)]
+    X[0][0, 1] = vocabulary - 1  # the table spans the whole vocabulary
+    data = check_sequences(_Holder(), X, reset=True)
+    net = make_network(data, 3, rng, hidden_size=3, cell=cell, bidirectional=True)
+    batch = data.batch()
+    assert (net.n_inputs <= batch.n_steps * batch.n_sequences) == (vocabulary == 12)
+    target = rng.randint(3, size=batch.n_sequences)
+    weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)
+    err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
+    assert err < 1e-6
+    assert np.abs(grad).max() > 1e-3
+
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_embedding_is_a_factored_lookup(cell):
     """Looking ids up in ``W_emb @ W_ih`` is the same model as embedding them
