@@ -111,6 +111,8 @@ def test_embedding_dim_learns_a_small_table(cell):
     W = clf.coefs_
     assert W["W_emb"].shape == (30, 4) and W["W_ih.0.0"].shape[0] == 4
     assert not W["W_emb"][0].any() and np.abs(W["W_emb"][1:]).min() > 0
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_embedding_dim_on_dense_input_names_the_fix():
