@@ -4,7 +4,8 @@ A cell sees only the recurrence. The layer in ``_network.py`` computes the
 input projections of all steps with one GEMM (or one row lookup for token
 ids) into ``trace.proj`` before the loop, and turns ``d_proj`` into the input
 weight gradients with one GEMM after it; a cell that ``fuses_inputs`` (the
-gated ones) takes the inputs into its own recurrent GEMM instead. Inside the loop
+gated ones) takes dense inputs into its own recurrent GEMM instead, and
+gathers looked-up rows into its own layout (``load_lookup``). Inside the loop
 each step does the recurrent product and the element-wise work, in place, on
 the rows still running (sequences are sorted by decreasing length, so those
 are a prefix). When training, the forward also stores, per step and while the
@@ -217,7 +218,8 @@ class _FusedCell:
         extra = {"stacked": stacked}
         if training:
             extra["coef"] = ws.empty(f"{key}.coef", (T, 5 * H, B), dtype)
-        # the gates of a step live in a scratch that stays in cache
+        # a step's gates live in a scratch that stays in cache; only looked-up
+        # rows, which the GEMM cannot take, need projections stored ahead
         G = self.n_gates
         proj = None if n_inputs else ws.empty(f"{key}.proj", (T, G * H, B), dtype)
         return Trace(proj, stacked[:H].transpose(1, 2, 0), **extra)
@@ -245,8 +247,7 @@ class _FusedCell:
         H = GH // self.n_gates
         proj = trace.proj  # (T, G * H, B)
         if len(table) <= T * B:
-            loop_order = np.arange(GH).reshape(self.n_gates, H)[list(self.proj_order)].ravel()
-            by_step = np.ascontiguousarray((table * scale)[:, loop_order].T)
+            by_step = np.ascontiguousarray((table * scale)[:, self._loop_rows(H)].T)
             for t in range(T):
                 np.take(by_step, ids[t, :, 0], axis=1, out=proj[t], mode="clip")  # ids checked
                 for slot in range(1, ids.shape[-1]):
@@ -259,6 +260,10 @@ class _FusedCell:
             for slot, gate in enumerate(self.proj_order):
                 np.copyto(slots[:, slot], by_gate[:, :, gate].transpose(0, 2, 1))
         trace.extra["input_weights"] = (None, b)
+
+    def _loop_rows(self, H):
+        """Index of the PyTorch gate row (or column) behind each loop row."""
+        return np.arange(self.n_gates * H).reshape(self.n_gates, H)[list(self.proj_order)].ravel()
 
     def d_states(self, ws, trace):
         T1, B, H = trace.states.shape
@@ -447,7 +452,7 @@ class LSTMCell(_FusedCell):
         if W_in is not None:
             W_all[:, H:-1] = W_in.T
         W_all[:, -1] = b
-        W_all[...] = W_all.reshape(4, H, -1)[list(self.proj_order)].reshape(W_all.shape)
+        W_all[...] = W_all[self._loop_rows(H)]
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
         G, extra = trace.proj, trace.extra
