@@ -31,22 +31,27 @@ PREDICT_CHUNK = 2048  # sequences per predict batch at most
 PREDICT_BUFFER = 1 << 21  # and at most this many gate values (T * B * G * H)
 
 
+def _tqdm():
+    """tqdm's progress bar class, or None without the optional extra."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
 def _epoch_range(n_epochs, verbose):
     """The epochs, behind a progress bar when verbose and tqdm is installed."""
-    if verbose:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return range(n_epochs)
-        return tqdm(range(n_epochs), desc="epochs", leave=False)
-    return range(n_epochs)
+    tqdm = _tqdm() if verbose else None
+    if tqdm is None:
+        return range(n_epochs)
+    return tqdm(range(n_epochs), desc="epochs", leave=False)
 
 
 def _write(line):
     """Print one line without breaking a tqdm progress bar, if there is one."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
+    tqdm = _tqdm()
+    if tqdm is None:
         print(line)
     else:
         tqdm.write(line)
