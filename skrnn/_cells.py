@@ -188,12 +188,12 @@ class _FusedCell:
     slower). Dense inputs are fused into the recurrent GEMM
     (``fuses_inputs``): ``x_t`` and a row of ones sit below ``h_{t-1}`` in a
     stacked ``(H + d + 1, T + 1, B)`` buffer and the input weights and biases
-    beside the recurrent ones, so one GEMM per step gives every
-    pre-activation and one GEMM after the backward loop all the weight
-    gradients; a separate projection spent as long adding its bias and summing
-    the bias gradient as on its GEMM. Looked-up token rows arrive as
-    projections, ``(T, G * H, B)`` (``feature_major``), added to the last
-    ``G * H`` rows of the step's gates; the stacked buffer then holds
+    beside the recurrent ones, so one GEMM per step gives the pre-activations
+    of its ``gemm_blocks`` row blocks and one GEMM after the backward loop
+    their weight gradients; a separate projection spent as long adding its
+    bias and summing the bias gradient as on its GEMM. Looked-up token rows
+    arrive as projections, ``(T, G * H, B)`` (``feature_major``), added to
+    the gate rows of the step's GEMM; the stacked buffer then holds
     ``[h; 1]``. The stacked buffer is unit-first, so its ``(T, B)`` axes
     merge without a copy and ``trace.states`` is a ``(T + 1, B, H)`` view.
 
@@ -204,8 +204,8 @@ class _FusedCell:
     it is ``d_proj`` and one GEMM's operand with no copy. The backward is
     bound by memory traffic (the coefficients and gradients of 50 steps are
     megabytes), so a step writes nothing else there. A subclass sets
-    ``proj_order`` (the PyTorch gate of each projection block) and
-    ``_stacked_weights``, and runs the loops.
+    ``proj_order`` (the PyTorch gate of each projection block),
+    ``gemm_blocks`` and ``_stacked_weights``, and runs the loops.
     """
 
     feature_major = True
@@ -276,7 +276,7 @@ class _FusedCell:
         X = trace.extra["stacked"]
         H, B = trace.states.shape[2], X.shape[2]
         W_in, b = trace.extra["input_weights"]
-        W_all = np.zeros((4 * H, X.shape[0]), dtype=X.dtype)  # [W_hh; W_ih; b].T
+        W_all = np.zeros((self.gemm_blocks * H, X.shape[0]), dtype=X.dtype)  # [W_hh; W_ih; b].T
         self._stacked_weights(W_all, W_hh, b_hh, W_in, b, H)
         X[:H, 0] = h0[0].T
         return X, W_all, H, B
@@ -301,13 +301,15 @@ class _FusedCell:
 
     def _gradients(self, trace, D, batch_sizes):
         """The weight gradients, one GEMM of the gate-first gradients ``D``
-        against the stacked ``[h; x; 1]``, and ``D`` as ``(4H, T, B)``."""
+        of the GEMM's blocks against the stacked ``[h; x; 1]``, and ``D`` as
+        ``(4H, T, B)``."""
         X = trace.extra["stacked"]
         _, H, T, B = D.shape
         D2 = D.reshape(4 * H, T, B)
         _zero_padding(D2.transpose(1, 2, 0), batch_sizes)
-        dW = (D2.reshape(4 * H, T * B) @ X[:, :T].reshape(len(X), T * B).T).T  # ([h; x; 1], 4H)
-        return dW, D2, X.shape[0] > H + 1
+        rows = self.gemm_blocks * H
+        dW = (D2[:rows].reshape(rows, T * B) @ X[:, :T].reshape(len(X), T * B).T).T
+        return dW, D2, X.shape[0] > H + 1  # dW: ([h; x; 1], rows)
 
 
 class GRUCell(_FusedCell):
@@ -320,13 +322,17 @@ class GRUCell(_FusedCell):
 
     A step's gate rows are ``h W_hn + b_hn``, ``r``, ``z``, ``x W_in + b_in``
     (then ``n``): the input side of ``n`` and its hidden side, which ``r``
-    scales, need rows of their own (a zero block each in the stacked
-    weights), and this order keeps ``r, z, n`` together for the input
-    gradients.
+    scales, need rows of their own, and this order keeps ``r, z, n``
+    together for the input gradients. The step's GEMM makes the first three
+    blocks; the input side of ``n`` needs no ``h``, so it is made for all
+    steps before the loop, by one GEMM on the stacked ``[x; 1]`` (a zero
+    block in the step's GEMM cost a quarter of its time) or from the
+    looked-up rows, and its weight gradients by one more after the backward.
     """
 
     n_gates = 3
     n_states = 1
+    gemm_blocks = 3  # h W_hn + b_hn, r, z
     has_hidden_bias = True
     gate_blocks = (0.5, 0.5, 1.0)
     proj_order = (0, 1, 2)  # projection row block -> PyTorch gate
@@ -338,24 +344,45 @@ class GRUCell(_FusedCell):
         H = len(b_ih) // 3
         return np.concatenate([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
 
+    def allocate(self, ws, key, n_steps, n_seq, hidden, dtype, training=False, n_inputs=0):
+        trace = super().allocate(ws, key, n_steps, n_seq, hidden, dtype, training, n_inputs)
+        if n_inputs:
+            trace.extra["input_n"] = ws.empty(f"{key}.input_n", (hidden, n_steps, n_seq), dtype)
+        return trace
+
     @staticmethod
     def _stacked_weights(W_all, W_hh, b_hh, W_in, b, H):
         W_all[:H, :H] = W_hh[:, 2 * H :].T
         W_all[:H, -1] = b_hh[2 * H :]
-        W_all[H : 3 * H, :H] = 0.5 * W_hh[:, : 2 * H].T
+        W_all[H:, :H] = 0.5 * W_hh[:, : 2 * H].T
         if W_in is not None:
-            W_all[H:, H:-1] = W_in.T
-        W_all[H:, -1] = b
+            W_all[H:, H:-1] = W_in[:, : 2 * H].T
+        W_all[H:, -1] = b[: 2 * H]
+
+    def _input_n(self, trace, H):
+        """``x W_in + b_in`` of every step, ``(T, H, B)``, and the looked-up
+        projections of ``r, z`` (or None)."""
+        W_in, b = trace.extra["input_weights"]
+        if W_in is None:  # looked up: the rows are in trace.proj
+            G = trace.proj
+            G[:, 2 * H :] += b[2 * H :, None]
+            return G[:, 2 * H :], G[:, : 2 * H]
+        X, N = trace.extra["stacked"], trace.extra["input_n"]
+        _, T, B = N.shape
+        W_n = np.concatenate([W_in[:, 2 * H :], b[None, 2 * H :]]).T  # [W_in; b_in].T
+        np.matmul(W_n, X[H:, :T].reshape(len(X) - H, T * B), out=N.reshape(H, T * B))
+        return N.transpose(1, 0, 2), None
 
     def forward(self, trace, W_hh, b_hh, batch_sizes, h0):
-        G, extra = trace.proj, trace.extra
+        extra = trace.extra
         X, W_all, H, B = self._loop_setup(trace, W_hh, b_hh, h0)
+        N, G = self._input_n(trace, H)
         K = extra.get("coef")
         gates = np.empty((4 * H, B), dtype=X.dtype)
         tmp = np.empty((3, H, B), dtype=X.dtype)
         for t, n in enumerate(batch_sizes):
             g = gates[:, :n]
-            self._gates(W_all, X, G, t, n, g)
+            self._gates(W_all, X, G, t, n, g[: 3 * H])
             rz = g[H : 3 * H]  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
             np.tanh(rz, out=rz)
             rz *= 0.5
@@ -363,7 +390,7 @@ class GRUCell(_FusedCell):
             hn, r, z, new = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             diff, scratch, h = tmp[0, :, :n], tmp[1, :, :n], tmp[2, :, :n]
             np.multiply(r, hn, out=scratch)
-            new += scratch
+            np.add(N[t, :, :n], scratch, out=new)
             np.tanh(new, out=new)
             np.subtract(X[:H, t, :n], new, out=diff)  # h' = n + z (h - n)
             np.multiply(diff, z, out=h)
@@ -407,14 +434,16 @@ class GRUCell(_FusedCell):
             _matmul_into(W_nrz, hidden_side[:, t, :n], d_prev, tmp_n, not ends_only)
             np.multiply(k5[4], dh, out=tmp_n)
             d_prev += tmp_n
-        dW, gate_first, fused = self._gradients(trace, D, batch_sizes)  # n_h, r, z, n_x
+        dW, gate_first, fused = self._gradients(trace, D, batch_sizes)  # n_h, r, z
+        X = trace.extra["stacked"]  # and n_x against [x; 1]:
+        d_n = D[3].reshape(H, T * B) @ X[H:, :T].reshape(len(X) - H, T * B).T
         grads = {
-            "W_hh": np.concatenate([dW[:H, H : 3 * H], dW[:H, :H]], axis=1),
-            "b_hh": np.concatenate([dW[-1, H : 3 * H], dW[-1, :H]]),
-            "b_ih": dW[-1, H:],
+            "W_hh": np.concatenate([dW[:H, H:], dW[:H, :H]], axis=1),
+            "b_hh": np.concatenate([dW[-1, H:], dW[-1, :H]]),
+            "b_ih": np.concatenate([dW[-1, H:], d_n[:, -1]]),
         }
         if fused:
-            grads["W_ih"] = dW[H:-1, H:]
+            grads["W_ih"] = np.concatenate([dW[H:-1, H:], d_n[:, :-1].T], axis=1)
         return gate_first[H:].transpose(1, 2, 0), grads  # d_proj as (T, B, 3H): r, z, n
 
 
@@ -434,6 +463,7 @@ class LSTMCell(_FusedCell):
 
     n_gates = 4
     n_states = 2
+    gemm_blocks = 4
     has_hidden_bias = False
     gate_blocks = (0.5, 0.5, 1.0, 0.5)
     proj_order = (2, 3, 0, 1)  # loop row block -> PyTorch gate
