@@ -8,10 +8,11 @@ PyTorch runs the same model: one-hot characters into nn.RNN(V, 256) (the same
 V x 256 input matrix as skrnn's lookup), a Linear(256, V) head, the same
 stream layout, ``h.detach()`` between windows.
 
-Both run in this process, alternately, best of ``--repeats`` epochs after a
-warm-up. Prints characters per second and the skrnn/torch time ratio.
+Each side runs in fresh processes of its own, as in ``bench_fit.py``: a
+warm-up epoch, then ``--repeats`` timed ones, two rounds, the best epoch
+counts. Prints characters per second and the skrnn/torch time ratio.
 
-    python benchmarks/bench_lm.py [--repeats 5] [--cell rnn]
+    python benchmarks/bench_lm.py [--repeats 3] [--cell rnn]
 """
 
 import time
@@ -83,15 +84,15 @@ def main():
     text = load_kafka(strip_license=False)
     print(
         f"{len(text)} characters, hidden {HIDDEN}, {STREAMS} streams, windows of "
-        f"{WINDOW}, Adam, one epoch; best of {args.repeats}"
+        f"{WINDOW}, Adam, one epoch; best of {args.repeats} epochs x 2 processes a side"
     )
     print(
         f"{'cell':5} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} {'skrnn chars/s':>14} "
         f"{'torch chars/s':>14}"
     )
     for cell in args.cell:
-        epochs = [skrnn_epoch(text, cell)] + ([torch_epoch(text, cell)] if have_torch else [])
-        ours, theirs = (best_times(epochs, args.repeats) + [np.nan])[:2]
+        jobs = [(skrnn_epoch, (text, cell))] + ([(torch_epoch, (text, cell))] if have_torch else [])
+        ours, theirs = (best_times(jobs, args.repeats) + [np.nan])[:2]
         print(
             f"{cell:5} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
             f"{len(text) / ours:14.0f} {len(text) / theirs:14.0f}"
