@@ -23,10 +23,10 @@ class _Holder:
 
 
 def _skrnn_loss_grad_proba(config, reference, seed):
-    cell, layers, bidirectional, head = config
+    cell, layers, bidirectional, head, embedded = config
     net = skrnn_network(config)
     net.coef[...] = reference["coef"]
-    X, _ = inputs(seed)
+    X, _ = inputs(seed, embedded)
     data = check_sequences(_Holder(), X, reset=True)
     batch = data.batch()
     out, cache = net.forward(batch, training=True)

@@ -3,7 +3,9 @@
 ``compute(config)`` builds a PyTorch model, runs ragged float64 sequences
 through it (packed, so each sequence's real length counts), adds a linear
 softmax head (last real step or every step) and returns, in skrnn's layout,
-the weights, the loss and every gradient. ``python -m tests.torch_reference``
+the weights, the loss and every gradient. An ``embedded`` configuration feeds
+token ids through ``nn.Embedding(V, E, padding_idx=0)``, skrnn's
+``embedding_dim``. ``python -m tests.torch_reference``
 (from the repository root, with torch installed) rewrites
 ``tests/data/torch_reference.npz``, which the equivalence test reads when
 torch is not installed.
@@ -15,29 +17,37 @@ import numpy as np
 
 from skrnn._network import RecurrentNetwork
 
+CELLS = ("rnn", "gru", "lstm")
 CONFIGS = [
-    (cell, layers, bidirectional, head)
-    for cell in ("rnn", "gru", "lstm")
+    (cell, layers, bidirectional, head, False)
+    for cell in CELLS
     for layers in (1, 2)
     for bidirectional in (False, True)
     for head in ("last", "every")
+] + [  # embedded token ids: the simplest and the fullest arrangement
+    (cell, *arrangement, True)
+    for cell in CELLS
+    for arrangement in ((1, False, "last"), (2, True, "every"))
 ]
 LENGTHS = [5, 3, 4, 1]
-N_IN, HIDDEN, N_OUT = 3, 4, 3
+N_IN, HIDDEN, N_OUT = 3, 4, 3  # N_IN: features, or the embedding's width
+VOCABULARY = 6  # token ids 1..5; 0 pads
 PATH = Path(__file__).with_name("data") / "torch_reference.npz"
 
 
 def config_key(config):
-    cell, layers, bidirectional, head = config
-    return f"{cell}-{layers}-{'bi' if bidirectional else 'uni'}-{head}"
+    cell, layers, bidirectional, head, embedded = config
+    key = f"{cell}-{layers}-{'bi' if bidirectional else 'uni'}-{head}"
+    return key + "-embedded" if embedded else key
 
 
 def skrnn_network(config):
-    cell, layers, bidirectional, head = config
+    cell, layers, bidirectional, head, embedded = config
     return RecurrentNetwork(
-        N_IN,
+        VOCABULARY if embedded else N_IN,
         N_OUT,
-        input_kind="dense",
+        input_kind="tokens" if embedded else "dense",
+        embedding_dim=N_IN if embedded else None,
         hidden_size=HIDDEN,
         num_layers=layers,
         bidirectional=bidirectional,
@@ -48,16 +58,19 @@ def skrnn_network(config):
     )
 
 
-def inputs(seed=0):
+def inputs(seed=0, embedded=False):
     rng = np.random.RandomState(seed)
-    X = [rng.normal(size=(n, N_IN)) for n in LENGTHS]
+    if embedded:
+        X = [rng.randint(1, VOCABULARY, size=n) for n in LENGTHS]
+    else:
+        X = [rng.normal(size=(n, N_IN)) for n in LENGTHS]
     return X, rng.randint(N_OUT, size=sum(LENGTHS))
 
 
 def compute(config, seed=0):
     import torch
 
-    cell, layers, bidirectional, head = config
+    cell, layers, bidirectional, head, embedded = config
     torch.manual_seed(seed)
     rnn_class = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
     rnn = rnn_class(
@@ -65,10 +78,13 @@ def compute(config, seed=0):
     ).double()
     D = 2 if bidirectional else 1
     linear = torch.nn.Linear(HIDDEN * D, N_OUT).double()
-    X, labels = inputs(seed)
-    padded = torch.zeros(len(X), max(LENGTHS), N_IN, dtype=torch.float64)
+    X, labels = inputs(seed, embedded)
+    padded = torch.zeros(len(X), max(LENGTHS), *X[0].shape[1:], dtype=torch.from_numpy(X[0]).dtype)
     for i, seq in enumerate(X):
         padded[i, : len(seq)] = torch.from_numpy(seq)
+    if embedded:
+        embedding = torch.nn.Embedding(VOCABULARY, N_IN, padding_idx=0).double()
+        padded = embedding(padded)
     lengths = torch.tensor(LENGTHS)
     packed = torch.nn.utils.rnn.pack_padded_sequence(
         padded, lengths, batch_first=True, enforce_sorted=False
@@ -114,6 +130,9 @@ def compute(config, seed=0):
                     grad_views[f"b_hh.{key}"][...] = gvalue
                 else:  # RNN / LSTM: b_ih + b_hh is one bias
                     views[f"b_ih.{key}"][...] += value
+    if embedded:
+        views["W_emb"][...] = embedding.weight.detach().numpy()
+        grad_views["W_emb"][...] = embedding.weight.grad.numpy()
     views["W_out"][...] = linear.weight.detach().numpy().T
     views["b_out"][...] = linear.bias.detach().numpy()
     grad_views["W_out"][...] = linear.weight.grad.numpy().T
