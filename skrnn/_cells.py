@@ -236,7 +236,8 @@ class _FusedCell:
     def load_lookup(self, trace, table, ids, scale, b, ws):
         """The rows of ``table`` (V, G * H) that token ids ``(T, B, k)``
         select, times ``scale``, into the projections in the loop's layout
-        and order; the bias ``b`` goes into the GEMM.
+        and order; the bias ``b`` goes into the GEMM (the GRU adds the part
+        of ``n``, which its GEMM has no row for, to the projections).
 
         Both ways transpose something: a table no larger than the batch's
         rows (a character model) is transposed whole and each step gathers
