@@ -1,133 +1,34 @@
-"""BaseRNN: the one training loop shared by every estimator.
+"""The estimators' bases: shared parameters and training, and supervised fitting.
 
-Estimators subclass :class:`BaseRNN` and say only how y becomes targets, which
-head and loss they use, and how outputs become predictions.
+:class:`BaseRNN` holds what every recurrent estimator has: the network and
+optimizer parameters, the first-call logic, building the network and the
+optimizer, and training through :mod:`skrnn._training` with the fitted
+curves. :class:`SupervisedRNN` adds sequences X with targets y: validation
+of X (:func:`~skrnn._sequences.check_sequences`), the held-out split of
+early stopping, and predictions. The public estimators say only how y
+becomes targets, which head and loss they use, and how outputs become
+predictions.
 """
 
-import time
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 # Parameter-constraint helpers live in a private sklearn module (as in
 # scikit-learn-contrib's project-template); they are imported here only.
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._cells import CELLS, Workspace
+from ._cells import CELLS
 from ._network import LOSS_FUNCTIONS, RecurrentNetwork
-from ._optimizers import OPTIMIZERS, clip_gradients
-from ._sequences import DENSE, check_sequences
-from ._version import __version__
-from .exceptions import InconsistentVersionWarning
-
-PREDICT_CHUNK = 2048  # sequences per predict batch at most
-PREDICT_BUFFER = 1 << 21  # and at most this many gate values (T * B * G * H)
-
-
-def _tqdm():
-    """tqdm's progress bar class, or None without the optional extra."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm
-
-
-def _epoch_range(n_epochs, verbose):
-    """The epochs, behind a progress bar when verbose and tqdm is installed."""
-    tqdm = _tqdm() if verbose else None
-    if tqdm is None:
-        return range(n_epochs)
-    return tqdm(range(n_epochs), desc="epochs", leave=False)
-
-
-def _write(line):
-    """Print one line without breaking a tqdm progress bar, if there is one."""
-    tqdm = _tqdm()
-    if tqdm is None:
-        print(line)
-    else:
-        tqdm.write(line)
-
-
-class PersistenceMixin:
-    """Pickle only the model: parameters, weights, vocabularies.
-
-    Optimizer moments are training state (as large as the weights, twice
-    over), so they are left out; ``partial_fit`` on a loaded model starts a
-    fresh optimizer, as ``warm_start`` does. The skrnn version is recorded and
-    a different one warns on load (:class:`~skrnn.exceptions.InconsistentVersionWarning`).
-    """
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_optimizer", None)
-        state["_skrnn_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        saved = state.pop("_skrnn_version", "unknown")
-        if saved != __version__:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    estimator_name=type(self).__name__,
-                    current_skrnn_version=__version__,
-                    original_skrnn_version=saved,
-                ),
-                stacklevel=2,
-            )
-        super().__setstate__(state)
-
-
-class _StoppingMonitor:
-    """Decides when training stops and remembers the best weights.
-
-    Without early stopping training stops after ``n_iter_no_change`` epochs
-    whose loss did not fall by at least ``tol``; with it, after as many epochs
-    whose validation score did not rise by ``tol`` (as MLPClassifier).
-    """
-
-    def __init__(self, tol, n_iter_no_change, early_stopping):
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.best_loss = np.inf
-        self.best_score = -np.inf
-        self.best_coef = None
-        self.no_improvement = 0
-
-    def update(self, loss, score, coef):
-        """Record one epoch; return True when training should stop."""
-        if self.early_stopping:
-            improved = score > self.best_score + self.tol
-            if score > self.best_score:
-                self.best_score = score
-                self.best_coef = coef.copy()
-        else:
-            improved = loss < self.best_loss - self.tol
-        self.best_loss = min(self.best_loss, loss)
-        self.no_improvement = 0 if improved else self.no_improvement + 1
-        return self.no_improvement > self.n_iter_no_change
-
-
-def warn_unseen_labels(estimator, y_true):
-    """Labels the model never saw can only be scored as errors: say so."""
-    unseen = np.setdiff1d(np.unique(np.asarray(y_true)), estimator.classes_)
-    if len(unseen):
-        warnings.warn(
-            f"y contains labels {unseen.tolist()[:10]} that {type(estimator).__name__} "
-            f"was not fitted on (it knows {estimator.classes_.tolist()[:10]}); they "
-            "count as wrong predictions.",
-            UserWarning,
-            stacklevel=3,
-        )
+from ._optimizers import SOLVERS, make_optimizer
+from ._persistence import PersistenceMixin
+from ._sequences import DENSE, check_sequences, encode_labels, is_nested_scalar_table
+from ._training import SequenceBatches, StoppingMonitor, Trainer, run_epochs, warn_not_converged
 
 
 class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
@@ -136,13 +37,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
         "cell": [StrOptions(set(CELLS))],
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_init": [StrOptions({"uniform", "orthogonal"})],
         "forget_bias": [Real],
-        "solver": [StrOptions(set(OPTIMIZERS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
@@ -150,27 +50,180 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "clip_value": [None, Interval(Real, 0, None, closed="neither")],
         "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
         "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+    }
+
+    #: training state that pickles leave out (see PersistenceMixin)
+    _training_state = ("_optimizer",)
+
+    # What a subclass says about its network: the head reading the top layer,
+    # the output activation and the loss.
+    _head = "last"
+    _output_activation = "softmax"
+    _loss = "log_loss"
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        hidden_size,
+        num_layers,
+        cell,
+        embedding_dim,
+        dropout,
+        recurrent_init,
+        forget_bias,
+        solver,
+        learning_rate_init,
+        momentum,
+        nesterovs_momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        alpha,
+        max_iter,
+        random_state,
+        tol,
+        n_iter_no_change,
+        warm_start,
+        verbose,
+        clip_value,
+        clip_norm,
+        dtype,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.recurrent_init = recurrent_init
+        self.forget_bias = forget_bias
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+
+    def _starts_afresh(self, incremental):
+        """Whether this call builds a new network: the first call, or any
+        ``fit`` without ``warm_start``."""
+        return not hasattr(self, "network_") or not (self.warm_start or incremental)
+
+    def _prepare(self, fresh, incremental, n_inputs, n_outputs, input_kind, bidirectional=False):
+        """A new network, weights and curves if ``fresh``; a new optimizer
+        unless ``partial_fit`` continues with the one it has."""
+        if fresh:
+            if input_kind == DENSE and self.embedding_dim is not None:
+                raise ValueError(
+                    f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
+                    "real-valued features. Pass integer token ids (input_type='tokens') "
+                    "or set embedding_dim=None."
+                )
+            self._random_state = check_random_state(self.random_state)
+            self.network_ = RecurrentNetwork(
+                n_inputs,
+                n_outputs,
+                input_kind=input_kind,
+                hidden_size=self.hidden_size,
+                embedding_dim=self.embedding_dim,
+                num_layers=self.num_layers,
+                bidirectional=bidirectional,
+                cell=self.cell,
+                head=self._head,
+                output_activation=self._output_activation,
+                dtype=np.dtype(self.dtype),
+            )
+            self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
+            self._reset_curves()
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = make_optimizer(self.solver, self.network_.coef, self.get_params())
+
+    def _reset_curves(self):
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        self.t_ = 0
+
+    def _train(self, batches, incremental, validate=None):
+        """Epochs of ``batches`` (``partial_fit``: one), recording the curves."""
+        trainer = Trainer(
+            self.network_,
+            self._optimizer,
+            self._loss,
+            alpha=self.alpha,
+            clip_value=self.clip_value,
+            clip_norm=self.clip_norm,
+            dropout=self.dropout,
+            rng=self._random_state,
+        )
+        monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
+
+        def record(loss, score):
+            self.n_iter_ += 1
+            self.t_ += batches.n_samples
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            return self.n_iter_
+
+        stopped = run_epochs(
+            trainer,
+            batches,
+            1 if incremental else self.max_iter,
+            monitor=monitor,
+            record=record,
+            validate=validate,
+            verbose=self.verbose,
+        )
+        previous_best = getattr(self, "best_loss_", None) if incremental else None
+        self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
+        if monitor.best_coef is not None:
+            self.best_validation_score_ = monitor.best_score
+            self.best_loss_ = None
+        if not stopped and not incremental and self.n_iter_ >= self.max_iter:
+            warn_not_converged(self.max_iter)
+
+    @property
+    def coefs_(self):
+        """Named weight arrays (views of the flat parameter vector)."""
+        check_is_fitted(self)
+        return self.network_.params
+
+
+class SupervisedRNN(BaseRNN):
+    """Base class of the estimators fitted on sequences X and targets y."""
+
+    _parameter_constraints: dict = {
+        **BaseRNN._parameter_constraints,
+        "bidirectional": ["boolean"],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "input_type": [StrOptions({"auto", "dense", "tokens"})],
     }
 
-    # One signature for the many-to-one estimators; sklearn's get_params reads
-    # it from the class, so subclasses with extra parameters define their own.
     def __init__(
         self,
         hidden_size=64,
@@ -205,45 +258,44 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         dtype="float32",
         input_type="auto",
     ):
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
+        super().__init__(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            recurrent_init=recurrent_init,
+            forget_bias=forget_bias,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            max_iter=max_iter,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+        )
         self.bidirectional = bidirectional
-        self.cell = cell
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
-        self.recurrent_init = recurrent_init
-        self.forget_bias = forget_bias
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_iter = max_iter
         self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.clip_value = clip_value
-        self.clip_norm = clip_norm
-        self.dtype = dtype
         self.input_type = input_type
 
     # ------------------------------------------------ hooks for the estimators
-    _head = "last"
-    _output_activation = "softmax"
-    _loss = "log_loss"
-
     @abstractmethod
     def _encode_targets(self, y, data, reset, classes=None):
-        """Validate y; return (targets aligned with ``data``, n_outputs).
+        """Validate y; return (targets, one row per sequence of ``data``, as
+        the head's ``batch_targets`` takes them, and n_outputs).
 
         ``classes`` is what the first ``partial_fit`` call was told."""
 
@@ -254,7 +306,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, targets):
         return None
 
+    def _is_stream(self, X, y):
+        return False
+
     # ------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the model to sequences X and targets y.
 
@@ -271,97 +327,78 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted estimator.
         """
-        self._validate_params()
         return self._fit(X, y, incremental=False)
 
     def _fit(self, X, y, incremental, classes=None):
-        first_call = not hasattr(self, "network_") or not (self.warm_start or incremental)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        data = self._check_sequences(X, reset=first_call)
-        targets, n_outputs = self._encode_targets(y, data, first_call, classes)
-        if first_call:
-            self._random_state = check_random_state(self.random_state)
-            self.network_ = self._build_network(data, n_outputs)
-            self._initialize_weights()
-            self._reset_curves()
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer()
-        self._train_on_sequences(data, targets, incremental)
+        fresh = self._starts_afresh(incremental)
+        data = self._validate_sequences(X, reset=fresh, stream=fresh and self._is_stream(X, y))
+        targets, n_outputs = self._encode_targets(y, data, fresh, classes)
+        n_inputs = self._input_spec.width if data.kind == DENSE else self.n_tokens_
+        self._prepare(fresh, incremental, n_inputs, n_outputs, data.kind, self.bidirectional)
+        if fresh:
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_loss_curve_ = [] if self.early_stopping else None
+            self.best_validation_score_ = None
+        train, held_out = self._split_validation(data, targets, incremental)
+        size = min(200, len(train)) if self.batch_size == "auto" else self.batch_size
+        batches = SequenceBatches(
+            data,
+            targets,
+            train,
+            self.network_._head,
+            min(size, len(train)),
+            self.shuffle,
+            self._random_state,
+        )
+        validate = None
+        if held_out is not None:
+
+            def validate():
+                return self._record_validation(data, targets, held_out)
+
+        self._train(batches, incremental, validate)
         return self
 
-    def _partial_fit_with_classes(self, X, y, classes):
-        """partial_fit of the classifiers: every class must be known up front."""
-        if not hasattr(self, "network_"):
-            self._validate_params()
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit. Got None instead."
-                )
-        return self._fit(X, y, incremental=True, classes=classes)
+    def _validate_sequences(self, X, reset, stream=False):
+        """X as :class:`~skrnn._sequences.SequenceData`.
 
-    def _check_sequences(self, X, reset):
-        return check_sequences(self, X, reset=reset, input_type=self.input_type)
-
-    def _initialize_weights(self):
-        self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
-
-    def _build_network(self, data, n_outputs):
-        if data.kind == DENSE and self.embedding_dim is not None:
-            raise ValueError(
-                f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
-                "real-valued features. Pass integer token ids (input_type='tokens') "
-                "or set embedding_dim=None."
-            )
-        n_inputs = data.n_features if data.kind == DENSE else self.n_tokens_
-        return RecurrentNetwork(
-            n_inputs,
-            n_outputs,
-            input_kind=data.kind,
-            hidden_size=self.hidden_size,
-            embedding_dim=self.embedding_dim,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            cell=self.cell,
-            head=self._head,
-            output_activation=self._output_activation,
-            dtype=np.dtype(self.dtype),
-        )
-
-    def _make_optimizer(self):
-        coef = self.network_.coef
-        if self.solver == "sgd":
-            return OPTIMIZERS["sgd"](
-                coef, self.learning_rate_init, self.momentum, self.nesterovs_momentum
-            )
-        if self.solver == "adam":
-            return OPTIMIZERS["adam"](
-                coef, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
-            )
-        return OPTIMIZERS["adagrad"](coef, self.learning_rate_init, self.epsilon)
-
-    def _reset_curves(self):
-        self.loss_curve_ = []
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.validation_loss_curve_ = [] if self.early_stopping else None
-        self.best_validation_score_ = None
-        self.n_iter_ = 0
-        self.t_ = 0
+        ``reset`` learns what X is (``_input_spec``, ``input_type_``,
+        ``n_features_in_``, ``n_tokens_``); otherwise X must agree with it.
+        A 2-D table's columns are sklearn's features, checked (with their
+        names) by sklearn's own ``validate_data``.
+        """
+        spec = None if reset else self._input_spec
+        if spec is not None and spec.is_table and _is_table(X):
+            validate_data(self, X, skip_check_array=True, reset=False)
+        data, found = check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
+        if reset:
+            self._input_spec = found
+            self.input_type_ = found.kind
+            if found.is_table:
+                validate_data(self, X, skip_check_array=True, reset=True)
+            else:
+                self.n_features_in_ = found.width
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            if found.n_tokens is not None:
+                self.n_tokens_ = found.n_tokens
+        return data
 
     def _split_validation(self, data, targets, incremental):
         """Hold out ``validation_fraction`` of the sequences for early stopping."""
-        if not self.early_stopping or incremental:
-            return np.arange(len(data)), None
         index = np.arange(len(data))
-        stratify = self._stratify(targets)
+        if not self.early_stopping or incremental:
+            return index, None
         try:
-            train, val = train_test_split(
+            return train_test_split(
                 index,
                 test_size=self.validation_fraction,
                 random_state=self._random_state,
-                stratify=stratify,
+                stratify=self._stratify(targets),
             )
         except ValueError as exc:
             raise ValueError(
@@ -370,148 +407,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 "Increase validation_fraction, give more data or set "
                 "early_stopping=False."
             ) from None
-        return train, val
 
-    def _train_on_sequences(self, data, targets, incremental):
-        """Mini-batch epochs over labelled sequences, with early stopping."""
-        train_index, val_index = self._split_validation(data, targets, incremental)
-        batch_size = min(200, len(train_index)) if self.batch_size == "auto" else self.batch_size
-        batch_size = min(batch_size, len(train_index))
-        grad = self.network_.new_grad()
-        l2_mask = self.network_.weight_mask() if self.alpha else None
-        ws = Workspace()
-
-        def run_epoch():
-            return self._run_epoch(data, targets, train_index, batch_size, grad, l2_mask, ws)
-
-        def validate():
-            return self._record_validation(data, targets, val_index)
-
-        self._train(
-            run_epoch, len(train_index), incremental, None if val_index is None else validate
-        )
-
-    def _train(self, run_epoch, n_samples, incremental, validate=None):
-        """The epoch loop: stopping, divergence, interruption, curves.
-
-        ``run_epoch()`` trains one epoch and returns its mean loss;
-        ``validate()``, if given, returns the held-out score after it.
-        """
-        network = self.network_
-        monitor = _StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
-        max_iter = 1 if incremental else self.max_iter
-        stopped = False
-        try:
-            for _ in _epoch_range(max_iter, self.verbose):
-                start = time.perf_counter()
-                snapshot = network.coef.copy()
-                # Divergence is detected and reported below, not by numpy.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss = run_epoch()
-                if not np.isfinite(loss):
-                    network.coef[...] = snapshot
-                    raise FloatingPointError()
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                score = validate() if validate is not None else None
-                stopped = monitor.update(loss, score, network.coef)
-                self._print_epoch(loss, score, time.perf_counter() - start)
-                if stopped:
-                    break
-        except FloatingPointError:
-            raise ValueError(
-                f"Training diverged: the loss became NaN or infinite in epoch "
-                f"{self.n_iter_ + 1}. The weights of the last finite epoch were "
-                "restored, so the model can still predict. Lower learning_rate_init, "
-                "set clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
-            ) from None
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-            stopped = True
-        previous_best = getattr(self, "best_loss_", None) if incremental else None
-        self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
-        if monitor.best_coef is not None:
-            network.coef[...] = monitor.best_coef
-            self.best_validation_score_ = monitor.best_score
-            self.best_loss_ = None
-        if not stopped and not incremental and self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-
-    def _run_epoch(self, data, targets, index, batch_size, grad, l2_mask, ws):
-        """One pass over ``index`` in length-sorted mini-batches; mean loss."""
-        rng = self._random_state
-        if self.shuffle:
-            index = rng.permutation(index)
-        index = index[np.argsort(-data.lengths[index], kind="stable")]
-        chunks = [index[i : i + batch_size] for i in range(0, len(index), batch_size)]
-        if self.shuffle:
-            chunks = [chunks[i] for i in rng.permutation(len(chunks))]
-        total = 0.0
-        for rows in chunks:
-            batch = data.batch(rows, self.network_.dtype)
-            target, weight = self._batch_targets(batch, targets)
-            loss, _ = self._train_step(batch, target, weight, grad, l2_mask, ws)
-            if not np.isfinite(loss):
-                return loss
-            total += loss * len(rows)
-        return total / len(index)
-
-    def _train_step(self, batch, target, weight, grad, l2_mask, ws, initial_state=None):
-        """Loss and gradient of one batch, then one clipped optimizer update.
-
-        Returns the loss and the forward cache (for carried states)."""
-        loss, cache = self._loss_and_gradient(
-            batch, target, weight, grad, l2_mask, ws, initial_state
-        )
-        if np.isfinite(loss):
-            clip_gradients(grad[0], self.clip_value, self.clip_norm)
-            self._optimizer.update_params(self.network_.coef, grad[0])
-        return loss, cache
-
-    def _loss_and_gradient(self, batch, target, weight, grad, l2_mask, ws=None, initial_state=None):
-        """Loss of one batch (weighted mean, plus L2); fills ``grad``, the
-        (flat, named views) pair of :meth:`RecurrentNetwork.new_grad`."""
-        network = self.network_
-        out, cache = network.forward(
-            batch, initial_state, ws, self.dropout, self._random_state, training=True
-        )
-        loss, d_out = LOSS_FUNCTIONS[self._loss](out.reshape(-1, network.n_outputs), target, weight)
-        network.backward(d_out, cache, grad[1])
-        if l2_mask is not None:
-            scale = self.alpha / batch.n_sequences
-            penalised = network.coef * l2_mask
-            loss += 0.5 * scale * float(np.dot(penalised, network.coef))
-            flat_grad = grad[0]
-            flat_grad += scale * penalised
-        return loss, cache
-
-    def _batch_targets(self, batch, targets):
-        """Targets of a time-major batch, flat as the network's output rows,
-        and their loss weights (a mean over sequences, or over real steps)."""
-        dtype = self.network_.dtype
-        if self._head == "last":
-            return targets[batch.rows], np.full(
-                batch.n_sequences, 1.0 / batch.n_sequences, dtype=dtype
-            )
-        mask = batch.step_mask().ravel()  # (T * B,)
-        target = targets[batch.rows, : batch.n_steps].T.ravel()
-        return target, mask.astype(dtype) / mask.sum()
-
-    def _record_validation(self, data, targets, val_index):
-        if val_index is None:
-            return None
-        outputs = self._forward_all(data, val_index)
-        target = targets[val_index]
-        if self._head == "every":
-            mask = np.arange(outputs.shape[1])[None, :] < data.lengths[val_index, None]
-            outputs, target = outputs[mask], target[:, : outputs.shape[1]][mask]
+    def _record_validation(self, data, targets, held_out):
+        outputs = self.network_.predict(data, held_out)
+        outputs, target = self.network_._head.real(outputs, targets[held_out], data.lengths[held_out])
         weight = np.full(len(target), 1.0 / len(target))
         loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
         score = self._validation_score(outputs, target)
@@ -519,54 +418,43 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_.append(score)
         return score
 
-    def _print_epoch(self, loss, score, seconds):
-        if not self.verbose:
-            return
-        line = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
-        if score is not None:
-            line += f", validation score = {score:.6f}"
-        _write(f"{line} ({seconds:.2f}s)")
-
     # ------------------------------------------------------------ predicting
-    def _forward_all(self, data, index=None):
-        """Outputs for the rows ``index`` of ``data``, in that order.
-
-        ``(n, n_outputs)`` for the last-step head; ``(n, T, n_outputs)``,
-        batch-first and zero on padded steps, for the every-step head.
-        Sequences go through in chunks of similar length so memory stays
-        bounded. Predictions run in float64 (from float32 weights, if so
-        trained) so a sequence's output does not depend on which others share
-        its batch.
-        """
-        network = self.network_.astype(np.float64)
-        ws = Workspace()
-        index = np.arange(len(data)) if index is None else np.asarray(index)
-        order = np.argsort(-data.lengths[index], kind="stable")
-        if self._head == "last":
-            outputs = np.empty((len(index), network.n_outputs))
-        else:
-            n_steps = int(data.lengths[index].max())
-            outputs = np.zeros((len(index), n_steps, network.n_outputs))
-        n_gates = CELLS[self.cell].n_gates * network.n_directions
-        longest = max(int(data.lengths[index].max()), 1)
-        size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * n_gates * self.hidden_size)))
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            batch = data.batch(index[chunk], network.dtype)
-            out, _ = network.forward(batch, ws=ws)
-            if self._head == "every":
-                out = out.swapaxes(0, 1) * batch.step_mask().T[:, :, None]
-                outputs[chunk[batch.order], : batch.n_steps] = out
-            else:
-                outputs[chunk[batch.order]] = out
-        return outputs
-
     def _predict_outputs(self, X):
+        """Outputs for X, as the network's head places them, with the data."""
         check_is_fitted(self)
-        return self._forward_all(self._check_sequences(X, reset=False))
+        data = self._validate_sequences(X, reset=False)
+        return self.network_.predict(data), data
 
-    @property
-    def coefs_(self):
-        """Named weight arrays (views of the flat parameter vector)."""
-        check_is_fitted(self)
-        return self.network_.params
+
+def _is_table(X):
+    """A 2-D array, data frame or ``X.tolist()`` of one, not a list of sequences."""
+    if isinstance(X, (list, tuple)):
+        return is_nested_scalar_table(X)
+    return (X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim) == 2
+
+
+class LabelsMixin:
+    """What the classifier and the tagger share: labels encoded once,
+    ``partial_fit`` told every class up front, accuracy for early stopping."""
+
+    def _encode_labels(self, labels, reset, classes):
+        """Class codes of the 1-D ``labels``; ``reset`` learns ``classes_``."""
+        encoder = None if reset else self._label_encoder
+        codes, self._label_encoder = encode_labels(labels, type(self).__name__, encoder, classes)
+        self.classes_ = self._label_encoder.classes_
+        return codes
+
+    def _validation_score(self, outputs, targets):
+        return float(np.mean(outputs.argmax(axis=1) == targets))
+
+    def _partial_fit_with_classes(self, X, y, classes):
+        if not hasattr(self, "network_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit. Got None instead."
+            )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags

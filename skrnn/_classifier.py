@@ -1,18 +1,17 @@
 """RNNClassifier: one label per sequence (many-to-one)."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._base import BaseRNN, warn_unseen_labels
+from ._base import LabelsMixin, SupervisedRNN
 from ._docstrings import fill_doc
+from ._sequences import warn_unseen_labels
 
 
 @fill_doc
-class RNNClassifier(ClassifierMixin, BaseRNN):
+class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     """Recurrent neural network classifier: one label per sequence.
 
     The sequence is read step by step by a recurrent layer; the hidden state
@@ -23,6 +22,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     Parameters
     ----------
     {network}
+    {bidirectional}
     {optimizer}
     {sequences}
     {control}
@@ -78,40 +78,21 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     (1, 2)
     """
 
-    _parameter_constraints: dict = {**BaseRNN._parameter_constraints}
+    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
 
     def _encode_targets(self, y, data, reset, classes=None):
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
         if len(y) != len(data):
             raise ValueError(
                 f"X holds {len(data)} sequences but y holds {len(y)} labels; give "
                 f"one label per sequence. Got {len(y)} labels instead."
             )
-        if reset:
-            self._label_encoder = LabelEncoder().fit(y if classes is None else np.asarray(classes))
-            self.classes_ = self._label_encoder.classes_
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    "RNNClassifier needs at least 2 classes in y, but only one "
-                    f"class is present ({self.classes_[0]!r}). Got 1 class instead."
-                )
-        unseen = np.setdiff1d(unique_labels(y), self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y contains labels not seen in the first fit: {unseen.tolist()}. "
-                f"Known classes are {self.classes_.tolist()}. Got unseen labels "
-                "instead."
-            )
-        return self._label_encoder.transform(y), len(self.classes_)
+        return self._encode_labels(y, reset, classes), len(self.classes_)
 
     def _stratify(self, targets):
         return targets
 
-    def _validation_score(self, outputs, targets):
-        return float(np.mean(outputs.argmax(axis=1) == targets))
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
         """Update the model with one epoch over X and y.
 
@@ -144,7 +125,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         proba : ndarray of shape (n_sequences, n_classes)
             Class probabilities, columns ordered as ``classes_``.
         """
-        return self._predict_outputs(X).astype(np.float64)
+        return self._predict_outputs(X)[0]
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -175,7 +156,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         y : ndarray of shape (n_sequences,)
             Predicted labels.
         """
-        proba = self._predict_outputs(X)
+        proba, _ = self._predict_outputs(X)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
@@ -197,10 +178,5 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             Accuracy of ``predict(X)``.
         """
         y_pred = self.predict(X)
-        warn_unseen_labels(self, y)
+        warn_unseen_labels(type(self).__name__, self.classes_, y)
         return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
-        return tags

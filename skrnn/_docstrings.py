@@ -14,10 +14,6 @@ FRAGMENTS = {
     num_layers : int, default={num_layers}
         Number of stacked recurrent layers; layer l + 1 reads layer l's
         outputs at every step.
-    bidirectional : bool, default={bidirectional}
-        Also read every sequence backwards (from its last real step) and join
-        both directions' states; for one output per sequence, the last real
-        forward state and the backward state at step 0.
     cell : {{'rnn', 'gru', 'lstm'}}, default='{cell}'
         Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
         gated cells with PyTorch's equations and gate order.
@@ -35,6 +31,12 @@ FRAGMENTS = {
         per gate.
     forget_bias : float, default={forget_bias}
         Initial bias of the LSTM's forget gate (other cells ignore it).
+""",
+    "bidirectional": """\
+    bidirectional : bool, default={bidirectional}
+        Also read every sequence backwards (from its last real step) and join
+        both directions' states; for one output per sequence, the last real
+        forward state and the backward state at step 0.
 """,
     "optimizer": """\
     solver : {{'adam', 'sgd', 'adagrad'}}, default='{solver}'

@@ -3,7 +3,7 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
@@ -11,7 +11,6 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseRNN
 from ._cells import Workspace
 from ._docstrings import fill_doc
-from ._network import RecurrentNetwork
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from .text import SequenceVectorizer
 
@@ -104,6 +103,55 @@ class _Windows:
         targets = self.targets[batch.rows, window, : batch.n_steps].T.ravel()
         return batch, targets, batch.step_mask().ravel()
 
+    def run(self, network, step, state, dtype):
+        """Every window in order, each stream's state carried from one to
+        the next (zero where a stream starts fresh): yields
+        ``step(batch, targets, mask, initial_state)``'s first value, and
+        keeps the final states from its forward cache in ``state``
+        ``(L, 1, n_states, n_streams, H)``."""
+        for w in range(self.n_windows):
+            state[:, :, :, self.starts[:, w]] = 0.0
+            batch, target, mask = self.batch(w, dtype)
+            value, cache = step(batch, target, mask, state[:, :, :, batch.rows])
+            yield value
+            state[:, :, :, batch.rows] = network.final_states(cache)
+
+
+class _TextEpochs:
+    """Training epochs over a text's windows, for :func:`~skrnn._training.run_epochs`.
+
+    ``state`` (or zeros where its shape does not fit) is each stream's
+    state before the first window; the one after the last is kept in it.
+    """
+
+    def __init__(self, windows, state):
+        self.windows = windows
+        self.state = state
+
+    @property
+    def n_samples(self):
+        return self.windows.n_tokens
+
+    def epoch(self, trainer):
+        """One pass over every window; the mean loss per token."""
+        network, windows = trainer.network, self.windows
+        shape = network.state_shape(windows.n_streams)
+        if self.state is None or self.state.shape != shape:
+            self.state = np.zeros(shape, dtype=network.dtype)
+            windows.starts[:, 0] = True
+
+        def train_step(batch, target, mask, initial_state):
+            weight = mask.astype(network.dtype) / mask.sum()
+            loss, cache = trainer.step(batch, target, weight, initial_state)
+            return loss * mask.sum(), cache
+
+        total = 0.0
+        for weighted_loss in windows.run(network, train_step, self.state, network.dtype):
+            if not np.isfinite(weighted_loss):
+                return weighted_loss
+            total += weighted_loss
+        return total / windows.n_tokens
+
 
 @fill_doc
 class RNNLanguageModel(BaseRNN):
@@ -169,11 +217,7 @@ class RNNLanguageModel(BaseRNN):
     """
 
     _parameter_constraints: dict = {
-        **{
-            key: value
-            for key, value in BaseRNN._parameter_constraints.items()
-            if key not in {"input_type", "early_stopping", "validation_fraction", "shuffle"}
-        },
+        **BaseRNN._parameter_constraints,
         **{
             key: SequenceVectorizer._parameter_constraints[key]
             for key in ("analyzer", "lowercase", "token_pattern", "max_tokens", "min_df")
@@ -182,7 +226,6 @@ class RNNLanguageModel(BaseRNN):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
     _head = "every"
-    early_stopping = False  # not a parameter: the loop's stopping rule reads it
 
     def __init__(
         self,
@@ -195,7 +238,6 @@ class RNNLanguageModel(BaseRNN):
         seq_length=35,
         hidden_size=128,
         num_layers=1,
-        bidirectional=False,
         cell="rnn",
         embedding_dim=None,
         dropout=0.0,
@@ -220,45 +262,39 @@ class RNNLanguageModel(BaseRNN):
         clip_norm=5.0,
         dtype="float32",
     ):
+        super().__init__(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            recurrent_init=recurrent_init,
+            forget_bias=forget_bias,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            max_iter=max_iter,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+        )
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.max_tokens = max_tokens
         self.min_df = min_df
         self.seq_length = seq_length
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.cell = cell
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
-        self.recurrent_init = recurrent_init
-        self.forget_bias = forget_bias
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.clip_value = clip_value
-        self.clip_norm = clip_norm
-        self.dtype = dtype
-
-    # The supervised hooks do not apply: fit takes no y.
-    def _encode_targets(self, y, data, reset, classes=None):
-        raise NotImplementedError
-
-    def _validation_score(self, outputs, targets):
-        raise NotImplementedError
 
     def _documents(self, X):
         """X (a string or an iterable of strings) -> list of id arrays."""
@@ -272,6 +308,7 @@ class RNNLanguageModel(BaseRNN):
             )
         return docs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the vocabulary and a next-token model of the text X.
 
@@ -287,9 +324,9 @@ class RNNLanguageModel(BaseRNN):
         self : object
             The fitted model.
         """
-        self._validate_params()
         return self._fit_text(X, incremental=False)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """One more epoch on the text X, continuing from the current state.
 
@@ -310,19 +347,11 @@ class RNNLanguageModel(BaseRNN):
         self : object
             The updated model.
         """
-        if not hasattr(self, "network_"):
-            self._validate_params()
         return self._fit_text(X, incremental=True)
 
     def _fit_text(self, X, incremental):
-        if self.bidirectional:
-            raise ValueError(
-                "RNNLanguageModel predicts each token from the tokens before it, so "
-                "it cannot read the text backwards. Set bidirectional=False. Got "
-                "bidirectional=True instead."
-            )
-        first_call = not hasattr(self, "network_") or not (self.warm_start or incremental)
-        if first_call:
+        fresh = self._starts_afresh(incremental)
+        if fresh:
             self.vectorizer_ = SequenceVectorizer(
                 analyzer=self.analyzer,
                 lowercase=self.lowercase,
@@ -333,81 +362,36 @@ class RNNLanguageModel(BaseRNN):
             self.vocabulary_ = self.vectorizer_.vocabulary_
             self.tokens_ = self.vectorizer_.get_feature_names_out()
             self.n_tokens_ = len(self.tokens_)
-            self._random_state = check_random_state(self.random_state)
-            self.network_ = RecurrentNetwork(
-                self.n_tokens_,
-                self.n_tokens_,
-                input_kind=TOKENS,
-                hidden_size=self.hidden_size,
-                embedding_dim=self.embedding_dim,
-                num_layers=self.num_layers,
-                cell=self.cell,
-                head="every",
-                output_activation="softmax",
-                dtype=np.dtype(self.dtype),
-            )
-            self._initialize_weights()
-            self._reset_curves()
             self._stream_state = self._stream_tokens = None
+        self._prepare(fresh, incremental, self.n_tokens_, self.n_tokens_, TOKENS)
         carry = self._stream_tokens if incremental else None
         windows = _Windows(self._documents(X), self.seq_length, self.batch_size, carry)
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer()
-        grad = self.network_.new_grad()
-        l2_mask = self.network_.weight_mask() if self.alpha else None
-        ws = Workspace()
-        self._train(
-            lambda: self._run_windows(windows, grad, l2_mask, ws),
-            windows.n_tokens,
-            incremental,
-        )
-        return self
-
-    def _run_windows(self, windows, grad, l2_mask, ws):
-        """One epoch: every window of every stream, state carried; mean loss
-        per token."""
-        network = self.network_
-        shape = network.state_shape(windows.n_streams)
-        state = self._stream_state
-        if state is None or state.shape != shape:
-            state = np.zeros(shape, dtype=network.dtype)
-            windows.starts[:, 0] = True
-        total = 0.0
-        for w in range(windows.n_windows):
-            state[:, :, :, windows.starts[:, w]] = 0.0
-            batch, target, mask = windows.batch(w, network.dtype)
-            n_real = mask.sum()
-            weight = mask.astype(network.dtype) / n_real
-            loss, cache = self._train_step(
-                batch, target, weight, grad, l2_mask, ws, state[:, :, :, batch.rows]
-            )
-            if not np.isfinite(loss):
-                return loss
-            state[:, :, :, batch.rows] = network.final_states(cache)
-            total += loss * n_real
-        self._stream_state = state
+        epochs = _TextEpochs(windows, self._stream_state)
+        self._train(epochs, incremental)
+        self._stream_state = epochs.state
         self._stream_tokens = windows.last_tokens()
-        return total / windows.n_tokens
+        return self
 
     # ------------------------------------------------------------ inference
     def _log_likelihood(self, docs):
         """Sum of log p(token | preceding tokens of its document), and count."""
         network = self.network_.astype(np.float64)
         ws = Workspace()
+        tiny = np.finfo(float).tiny
+
+        def score_step(batch, target, mask, initial_state):
+            out, cache = network.forward(batch, initial_state, ws)
+            proba = out.reshape(len(mask), -1)[np.flatnonzero(mask), target[mask]]
+            return float(np.log(np.maximum(proba, tiny)).sum()), cache
+
         total, count = 0.0, 0
         for start in range(0, len(docs), SCORE_STREAMS):
             windows = _Windows(
                 docs[start : start + SCORE_STREAMS], max(self.seq_length, SCORE_WINDOW)
             )
             state = np.zeros(network.state_shape(windows.n_streams))
-            for w in range(windows.n_windows):
-                state[:, :, :, windows.starts[:, w]] = 0.0
-                batch, target, mask = windows.batch(w, np.float64)
-                out, cache = network.forward(batch, state[:, :, :, batch.rows], ws)
-                proba = out.reshape(len(mask), -1)[np.flatnonzero(mask), target[mask]]
-                total += float(np.log(np.maximum(proba, np.finfo(float).tiny)).sum())
-                count += int(mask.sum())
-                state[:, :, :, batch.rows] = network.final_states(cache)
+            total += sum(windows.run(network, score_step, state, np.float64))
+            count += windows.n_tokens
         return total, count
 
     def score(self, X, y=None):
@@ -466,7 +450,7 @@ class RNNLanguageModel(BaseRNN):
         values = np.zeros((len(rows), lengths.max(), 1), dtype=np.intp)
         for i, r in enumerate(rows):
             values[i, : len(r), 0] = r
-        outputs = self._forward_all(SequenceData(values, lengths, TOKENS))
+        outputs = self.network_.predict(SequenceData(values, lengths, TOKENS))
         proba = outputs[np.arange(len(rows)), lengths - 1]
         return proba[0] if single else proba
 
@@ -532,12 +516,8 @@ class RNNLanguageModel(BaseRNN):
         return int(rng.choice(len(weights), p=weights / weights.sum()))
 
     def __sklearn_tags__(self):
-        tags = BaseEstimator.__sklearn_tags__(self)
+        tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         tags.target_tags.required = False
         return tags
-
-    # Text input, which sklearn's common checks do not exercise;
-    # tests/test_language_model.py checks the contract instead.
-    _skip_common_checks = True

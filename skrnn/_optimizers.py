@@ -14,10 +14,10 @@ class SGDOptimizer:
     ``p <- p + momentum * v - lr * g`` (Nesterov, as sklearn's MLP).
     """
 
-    def __init__(self, params, learning_rate_init=0.1, momentum=0.9, nesterov=True):
+    def __init__(self, params, learning_rate_init=0.1, momentum=0.9, nesterovs_momentum=True):
         self.learning_rate = learning_rate_init
         self.momentum = momentum
-        self.nesterov = nesterov
+        self.nesterov = nesterovs_momentum
         self.velocity = np.zeros_like(params) if momentum else None
 
     def update_params(self, params, grads):
@@ -62,7 +62,7 @@ class AdamOptimizer:
     two passes over the parameters per step; both constants and the bias
     corrections are folded into one step size and an adjusted epsilon. Large
     vectors (a token table) are updated in blocks that stay in cache through
-    the ten passes, about 15% faster than whole-vector passes.
+    the ten passes over them.
     """
 
     block = 2**16
@@ -100,7 +100,19 @@ class AdamOptimizer:
             params[part] -= step
 
 
-OPTIMIZERS = {"sgd": SGDOptimizer, "adagrad": AdagradOptimizer, "adam": AdamOptimizer}
+#: solver name -> (optimizer class, the estimator parameters it takes, by name)
+SOLVERS = {
+    "sgd": (SGDOptimizer, ("learning_rate_init", "momentum", "nesterovs_momentum")),
+    "adagrad": (AdagradOptimizer, ("learning_rate_init", "epsilon")),
+    "adam": (AdamOptimizer, ("learning_rate_init", "beta_1", "beta_2", "epsilon")),
+}
+
+
+def make_optimizer(solver, params, settings):
+    """The optimizer of ``solver`` for ``params``, its settings read by name
+    from ``settings`` (an estimator's parameters)."""
+    optimizer, names = SOLVERS[solver]
+    return optimizer(params, **{name: settings[name] for name in names})
 
 
 def clip_gradients(grads, clip_value=None, clip_norm=None):

@@ -1,16 +1,16 @@
 """RNNRegressor: one real value (or vector) per sequence (many-to-one)."""
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
-from ._base import BaseRNN
+from ._base import SupervisedRNN
 from ._docstrings import fill_doc
 
 
 @fill_doc
-class RNNRegressor(RegressorMixin, BaseRNN):
+class RNNRegressor(RegressorMixin, SupervisedRNN):
     """Recurrent neural network regressor: one target (or vector) per sequence.
 
     The hidden state after the last real step of each sequence goes through a
@@ -20,6 +20,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     Parameters
     ----------
     {network}
+    {bidirectional}
     {optimizer}
     {sequences}
     {control}
@@ -71,7 +72,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     True
     """
 
-    _parameter_constraints: dict = {**BaseRNN._parameter_constraints}
+    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
     _output_activation = "identity"
     _loss = "squared_error"
 
@@ -101,6 +102,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     def _validation_score(self, outputs, targets):
         return float(r2_score(targets, outputs))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
         """Update the model with one epoch over X and y.
 
@@ -116,8 +118,6 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         self : object
             The updated estimator.
         """
-        if not hasattr(self, "network_"):
-            self._validate_params()
         return self._fit(X, y, incremental=True)
 
     def predict(self, X):
@@ -133,7 +133,7 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         y : ndarray of shape (n_sequences,) or (n_sequences, n_targets)
             Predictions, 1-D when y was 1-D in ``fit``.
         """
-        out = self._predict_outputs(X).astype(np.float64)
+        out = self._predict_outputs(X)[0]
         return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self):

@@ -1,16 +1,20 @@
 """Every X layout of the public API, validated once and turned into batches.
 
 All X (and per-step y) handling lives here so that every estimator accepts the
-same layouts and reports bad input with the same messages.
+same layouts and reports bad input with the same messages. The validators
+write nothing: :func:`check_sequences` returns the data and an
+:class:`InputSpec` of what it found, which an estimator keeps from ``fit``
+and hands back at predict time.
 
-Layouts (DESIGN section 2):
+Layouts:
 
 * 2-D float array ``(n, T)``: n univariate sequences of fixed length T;
 * 3-D float array ``(n, T, d)``: n sequences of T steps with d features;
 * list of ``(T_i,)`` / ``(T_i, d)`` float sequences: ragged;
 * 2-D int array ``(n, T)`` or list of int sequences: token ids, 0 = padding;
 * 3-D int array ``(n, T, k)`` or list of ``(T_i, k)`` ids: k ids per step whose
-  input rows are summed.
+  input rows are summed;
+* a stream (the tagger's 2-D X with 1-D y): one sequence whose rows are steps.
 
 Internally sequences are stored batch-first and padded to the longest one; a
 :class:`Batch` is the time-major view of some of them, sorted by decreasing
@@ -18,15 +22,48 @@ length so that the rows still running at step ``t`` are always a prefix.
 """
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array, column_or_1d, validate_data
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_array, column_or_1d
 
 DENSE = "dense"
 TOKENS = "tokens"
 PAD_ID = 0
 UNKNOWN_ID = 1
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What :func:`check_sequences` found X to be.
+
+    Attributes
+    ----------
+    layout : {'table', 'array', 'list', 'stream'}
+        A 2-D array, a 3-D array (or a 2-D array of token ids), a ragged
+        list, or one stream of steps.
+    kind : {'dense', 'tokens'}
+        Real values, or token ids.
+    width : int
+        Features (dense) or ids (tokens) per step.
+    n_tokens : int or None
+        For token ids: the largest id plus one (at least 2).
+    """
+
+    layout: str
+    kind: str
+    width: int
+    n_tokens: int | None = None
+
+    @property
+    def is_table(self):
+        """X is a table whose columns are sklearn's features: a 2-D array of
+        fixed-length real sequences, or a stream's steps. ``n_features_in_``
+        and feature names then apply to X itself."""
+        return self.layout == "stream" or (self.layout == "table" and self.kind == DENSE)
 
 
 class SequenceData:
@@ -59,10 +96,6 @@ class SequenceData:
     def __len__(self):
         return self.values.shape[0]
 
-    @property
-    def n_features(self):
-        return self.values.shape[2]
-
     def batch(self, index=None, dtype=np.float64):
         """Time-major :class:`Batch` of the rows ``index`` (all rows if None)."""
         if index is None:
@@ -77,7 +110,7 @@ class SequenceData:
             inputs = np.ascontiguousarray(values, dtype=dtype)
         else:
             inputs = np.ascontiguousarray(values)
-        return Batch(inputs, lengths, order, rows, self.kind)
+        return Batch(inputs, lengths, order, rows)
 
 
 class Batch:
@@ -95,12 +128,11 @@ class Batch:
         Number of sequences still running at each step.
     """
 
-    def __init__(self, inputs, lengths, order, rows, kind):
+    def __init__(self, inputs, lengths, order, rows):
         self.inputs = inputs
         self.lengths = lengths
         self.order = order
         self.rows = rows
-        self.kind = kind
         n_steps = inputs.shape[0]
         # Python ints: they slice faster than numpy integers in the time loop.
         self.batch_sizes = (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1).tolist()
@@ -116,12 +148,6 @@ class Batch:
     def step_mask(self):
         """Boolean ``(T, B)`` mask of the real (non-padded) steps."""
         return np.arange(self.n_steps)[:, None] < self.lengths[None, :]
-
-    def unsort(self, rows):
-        """Put per-sequence results back in the order the rows were requested."""
-        out = np.empty_like(rows)
-        out[self.order] = rows
-        return out
 
 
 def _looks_like_text(X):
@@ -195,7 +221,7 @@ def _compact_tokens(ids):
 
 
 def _from_list(X, input_type):
-    """Ragged list of sequences -> padded batch-first values and lengths."""
+    """Ragged list of sequences -> padded batch-first :class:`SequenceData`."""
     if len(X) == 0:
         raise ValueError(
             "X is an empty list; at least one sequence is required. Got 0 sequences instead."
@@ -265,7 +291,7 @@ def _from_list(X, input_type):
         values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.intp)
         for i, arr in enumerate(seqs):
             values[i, : len(arr)] = _as_token_array(arr, input_type, f"sequence {i}")
-        return values, lengths, kind
+        return SequenceData(values, lengths, kind)
     values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.float64)
     for i, arr in enumerate(seqs):
         values[i, : len(arr)] = arr
@@ -275,16 +301,12 @@ def _from_list(X, input_type):
             f"Input X contains NaN or infinity (first in sequence {i}). Remove or "
             "impute those values first. Got non-finite values instead."
         )
-    return values, lengths, kind
+    return SequenceData(values, lengths, kind)
 
 
-def _from_array(estimator, X, input_type, fixed_width):
-    """Array input -> padded batch-first values, lengths, kind and layout.
-
-    ``fixed_width`` routes 2-D float arrays through ``validate_data``, which
-    learns (or checks) ``n_features_in_`` as the sequence length, as every
-    sklearn estimator does for a 2-D array.
-    """
+def _from_array(X, input_type):
+    """Array input -> :class:`SequenceData` and the layout: 'table' for a 2-D
+    array (n sequences of T steps, or of T token ids), 'array' for 3-D."""
     arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
     kind = _decide_kind(arr.dtype.kind, input_type)
     if arr.ndim == 1:
@@ -294,40 +316,38 @@ def _from_array(estimator, X, input_type, fixed_width):
             "Reshape your data either using array.reshape(-1, 1) if each sample "
             "is a single step or array.reshape(1, -1) if it is one sequence."
         )
-    if kind == DENSE and arr.ndim == 2 and fixed_width:
-        values = validate_data(
-            estimator, X, reset=fixed_width == "reset", dtype=[np.float64, np.float32]
-        )
+    if kind == DENSE and arr.ndim == 2:
+        values = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         lengths = np.full(len(values), values.shape[1])
-        return values[:, :, None], lengths, kind, "array2d", None
+        return SequenceData(values[:, :, None], lengths, kind), "table"
     values = check_array(X, dtype=None, allow_nd=True)
     if values.ndim > 3:
         raise ValueError(
             "X must be 2-D or 3-D (n_sequences, n_steps[, n_features]). Got an "
             f"array of shape {values.shape} instead."
         )
-    layout = "array2d" if values.ndim == 2 else "array3d"
+    layout = "table" if values.ndim == 2 else "array"
     if values.ndim == 2:
         values = values[:, :, None]
     if kind == TOKENS:
         ids, lengths, real = _compact_tokens(_as_token_array(values, input_type, "X"))
-        return ids, lengths, kind, layout, real
+        return SequenceData(ids, lengths, kind, real), layout
     values = check_array(values.reshape(len(values), -1), dtype=[np.float64, np.float32]).reshape(
         values.shape
     )
-    return values, np.full(len(values), values.shape[1]), kind, layout, None
+    return SequenceData(values, np.full(len(values), values.shape[1]), kind), layout
 
 
-def _from_stream(estimator, X, input_type, reset):
+def _from_stream(X, input_type):
     """A 2-D array of steps (n_steps, n_features) as one sequence."""
     arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
     kind = _decide_kind(arr.dtype.kind, input_type)
     dtype = None if kind == TOKENS else [np.float64, np.float32]
-    values = validate_data(estimator, X, reset=reset, dtype=dtype)[None]
+    values = check_array(X, dtype=dtype, input_name="X")[None]
     if kind == TOKENS:
         # every row of a stream is a step, even one whose ids are all 0
         values = _as_token_array(values, input_type, "X")
-    return values, np.array([values.shape[1]]), kind, None
+    return SequenceData(values, np.array([values.shape[1]]), kind)
 
 
 def is_nested_scalar_table(X):
@@ -344,15 +364,34 @@ def is_nested_scalar_table(X):
     )
 
 
-def check_sequences(estimator, X, *, reset, input_type="auto", stream=False):
-    """Validate X in any layout and return :class:`SequenceData`.
+def is_stream(X, y):
+    """Whether ``X, y`` is the tagger's stream layout: a 2-D array X with a
+    1-D y of scalar labels (or a column of them), one label per row."""
+    if y is None:
+        return False
+    if isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
+        return False
+    shape = np.shape(np.asarray(X))
+    if len(shape) != 2:
+        return False
+    if isinstance(y, (list, tuple)):
+        return len(y) > 0 and not isinstance(y[0], (list, tuple, np.ndarray))
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return y.shape == (shape[0], 1)  # a column vector: 1-D y, with a warning
+    return y.ndim == 1 and y.size > 0 and not isinstance(y[0], (list, tuple, np.ndarray))
 
-    With ``reset=True`` the estimator learns ``input_type_``,
-    ``n_features_in_`` (the fixed length T for a 2-D float array, features or
-    ids per step otherwise), ``n_tokens_`` for token ids (largest id + 1) and
-    the private ``_step_features``/``_fixed_width``. With ``reset=False`` the
-    input must agree with what was learnt. ``stream=True`` reads a 2-D array
-    as one sequence whose rows are the steps (hmmlearn's layout).
+
+def check_sequences(X, *, spec=None, input_type="auto", stream=False):
+    """Validate X in any layout; return :class:`SequenceData` and the
+    :class:`InputSpec` of what was found.
+
+    ``spec``, the description of the data an estimator was fitted on, makes
+    X agree with it: same kind and width (ids the fit never saw become the
+    unknown id, with a warning) and, for a stream, the stream layout.
+    Without it, ``input_type`` says how to read integers and ``stream``
+    reads a 2-D array as one sequence whose rows are the steps (hmmlearn's
+    layout).
     """
     if _looks_like_text(X):
         raise _text_error(X)
@@ -361,48 +400,31 @@ def check_sequences(estimator, X, *, reset, input_type="auto", stream=False):
             "Sparse input is not supported: sequences are dense arrays or lists. "
             "Convert with X.toarray(). Got a sparse matrix instead."
         )
-    if not reset:
-        input_type = estimator.input_type_
-    source_mask = None
+    if spec is not None:
+        input_type, stream = spec.kind, spec.layout == "stream"
     if stream:
-        values, lengths, kind, source_mask = _from_stream(estimator, X, input_type, reset)
-        layout = "stream"
+        data, layout = _from_stream(X, input_type), "stream"
     elif isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
-        values, lengths, kind = _from_list(X, input_type)
-        layout = "list"
+        data, layout = _from_list(X, input_type), "list"
     else:
-        fixed_width = "reset" if reset else estimator._fixed_width
-        values, lengths, kind, layout, source_mask = _from_array(
-            estimator, X, input_type, fixed_width
-        )
-    if len(values) == 0:
+        data, layout = _from_array(X, input_type)
+    if len(data) == 0:
         raise ValueError("X holds 0 sequences; at least one is required. Got an empty X instead.")
-    n_features = values.shape[2]
-    if reset:
-        estimator.input_type_ = kind
-        estimator._step_features = n_features
-        estimator._fixed_width = layout == "array2d" and kind == DENSE
-        if not estimator._fixed_width and layout != "stream":
-            estimator.n_features_in_ = n_features
-            if hasattr(estimator, "feature_names_in_"):
-                del estimator.feature_names_in_
-        if kind == TOKENS:
-            estimator.n_tokens_ = max(int(values.max()) + 1, UNKNOWN_ID + 1)
-    else:
-        _check_step_features(estimator, kind, n_features)
-        if kind == TOKENS:
-            values = _clip_unknown_ids(values, estimator.n_tokens_)
-    return SequenceData(values, lengths, kind, source_mask)
+    values, width = data.values, data.values.shape[2]
+    n_tokens = max(int(values.max()) + 1, UNKNOWN_ID + 1) if data.kind == TOKENS else None
+    if spec is not None:
+        _check_width(spec, data.kind, width)
+        if data.kind == TOKENS:
+            data.values = _clip_unknown_ids(values, spec.n_tokens)
+    return data, InputSpec(layout, data.kind, width, n_tokens)
 
 
-def _check_step_features(estimator, kind, n_features):
-    expected = estimator._step_features
-    if n_features != expected:
+def _check_width(spec, kind, width):
+    if width != spec.width:
         unit = "ids" if kind == TOKENS else "features"
         raise ValueError(
-            f"X has {n_features} {unit} per step, but {type(estimator).__name__} "
-            f"is expecting {expected} {unit} per step as input. Got {n_features} "
-            "instead."
+            f"X has {width} {unit} per step, but the model is expecting {spec.width} "
+            f"{unit} per step as input, as in fit. Got {width} instead."
         )
 
 
@@ -414,19 +436,36 @@ def _clip_unknown_ids(ids, n_tokens):
             f"{int(too_large.sum())} token id(s) are >= {n_tokens}, the size of "
             "the vocabulary seen in fit; they are treated as unknown (id 1).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         ids = np.where(too_large, UNKNOWN_ID, ids)
     return ids
 
 
-def check_step_targets(y, data, stream):
-    """Per-step labels in any of the tagger's forms -> (flat labels, form).
+@dataclass(frozen=True)
+class LabelLayout:
+    """How a tagger's y was laid out in fit, so predictions come back alike.
 
-    ``form`` is 'stream' (1-D y, one label per row of a stream), 'array'
-    (2-D y shaped like X's steps; labels of padded steps are ignored) or
-    'list' (one label sequence per sequence). The flat labels are those of
-    the real steps, sequence by sequence.
+    Attributes
+    ----------
+    form : {'stream', 'array', 'list'}
+        1-D y of a stream, a 2-D array shaped like X's steps, or a list of
+        label sequences.
+    pad_label : object or None
+        For the 'array' form: the one label y held on padded steps, if it
+        held one.
+    """
+
+    form: str
+    pad_label: object = None
+
+
+def check_step_targets(y, data, stream):
+    """Per-step labels in any of the tagger's forms -> (flat labels,
+    :class:`LabelLayout`).
+
+    The flat labels are those of the real steps, sequence by sequence; labels
+    of padded steps of a 2-D y are ignored.
     """
     if stream:
         flat = column_or_1d(np.asarray(y), warn=True)
@@ -435,7 +474,7 @@ def check_step_targets(y, data, stream):
                 f"X holds {data.lengths[0]} steps but y holds {len(flat)} labels; "
                 f"a stream needs one label per row. Got {len(flat)} labels instead."
             )
-        return flat, "stream"
+        return flat, LabelLayout("stream")
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind != "O":
         mask = data.real_steps()
         if y.shape != mask.shape:
@@ -443,8 +482,46 @@ def check_step_targets(y, data, stream):
                 f"A 2-D y must have the shape of X's steps {mask.shape}. Got "
                 f"shape {y.shape} instead."
             )
-        return y[mask], "array"
-    return _flatten_label_sequences(y, data.lengths), "list"
+        padded = np.unique(y[~mask])
+        return y[mask], LabelLayout("array", padded[0] if len(padded) == 1 else None)
+    return _flatten_label_sequences(y, data.lengths), LabelLayout("list")
+
+
+def encode_labels(labels, owner, encoder=None, classes=None):
+    """Class codes of the 1-D ``labels`` and the encoder that made them.
+
+    Without ``encoder`` (a first fit) one is learnt from ``classes``, if
+    given, else from the labels, and needs two classes at least; labels the
+    encoder does not know are an error that names them.
+    """
+    check_classification_targets(labels)
+    if encoder is None:
+        encoder = LabelEncoder().fit(labels if classes is None else np.asarray(classes))
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"{owner} needs at least 2 classes in y, but only one class is "
+                f"present ({encoder.classes_[0]!r}). Got 1 class instead."
+            )
+    unseen = np.setdiff1d(unique_labels(labels), encoder.classes_)
+    if len(unseen):
+        raise ValueError(
+            f"y contains labels not seen in the first fit: {unseen.tolist()}. "
+            f"Known classes are {encoder.classes_.tolist()}. Got unseen labels "
+            "instead."
+        )
+    return encoder.transform(labels), encoder
+
+
+def warn_unseen_labels(owner, classes, y_true):
+    """Labels a model never saw can only be scored as errors: say so."""
+    unseen = np.setdiff1d(np.unique(np.asarray(y_true)), classes)
+    if len(unseen):
+        warnings.warn(
+            f"y contains labels {unseen.tolist()[:10]} that {owner} was not fitted "
+            f"on (it knows {classes.tolist()[:10]}); they count as wrong predictions.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _flatten_label_sequences(y, lengths):

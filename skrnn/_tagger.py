@@ -1,37 +1,17 @@
 """RNNSequenceTagger: one label per time step (many-to-many)."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils.validation import assert_all_finite, column_or_1d
 
-from ._base import BaseRNN, warn_unseen_labels
+from ._base import LabelsMixin, SupervisedRNN
 from ._docstrings import fill_doc
-from ._sequences import check_sequences, check_step_targets, is_nested_scalar_table
+from ._sequences import check_step_targets, is_stream, warn_unseen_labels
 from .metrics import flat_accuracy_score
 
 
-def _is_stream(X, y):
-    """2-D array X with a 1-D y of scalar labels (or a column of them): one
-    sequence whose rows are the steps."""
-    if y is None:
-        return False
-    if isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
-        return False
-    shape = np.shape(np.asarray(X))
-    if len(shape) != 2:
-        return False
-    if isinstance(y, (list, tuple)):
-        return len(y) > 0 and not isinstance(y[0], (list, tuple, np.ndarray))
-    y = np.asarray(y)
-    if y.ndim == 2:
-        return y.shape == (shape[0], 1)  # a column vector: 1-D y, with a warning
-    return y.ndim == 1 and y.size > 0 and not isinstance(y[0], (list, tuple, np.ndarray))
-
-
 @fill_doc
-class RNNSequenceTagger(ClassifierMixin, BaseRNN):
+class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
     """Recurrent sequence tagger: one label per time step.
 
     Every step's hidden state goes through a softmax output layer, so the
@@ -57,6 +37,7 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
     Parameters
     ----------
     {network}
+    {bidirectional}
     {optimizer}
     {sequences}
     {control}
@@ -98,53 +79,25 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
     [array(['D', 'N', 'V'], dtype='<U1'), array(['V', 'D'], dtype='<U1')]
     """
 
-    _parameter_constraints: dict = {**BaseRNN._parameter_constraints}
+    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
     _head = "every"
 
-    def _fit(self, X, y, incremental, classes=None):
-        if not hasattr(self, "network_") or not (self.warm_start or incremental):
-            self._stream = _is_stream(X, y)
-        return super()._fit(X, y, incremental, classes)
-
-    def _check_sequences(self, X, reset):
-        return check_sequences(
-            self, X, reset=reset, input_type=self.input_type, stream=self._stream
-        )
+    def _is_stream(self, X, y):
+        return is_stream(X, y)
 
     def _encode_targets(self, y, data, reset, classes=None):
-        flat, form = check_step_targets(y, data, self._stream)
+        stream = self._input_spec.layout == "stream"
+        flat, layout = check_step_targets(y, data, stream)
         if flat.dtype.kind in "fc":
             assert_all_finite(flat, input_name="y")
-        check_classification_targets(flat)
+        codes = self._encode_labels(flat, reset, classes)
         if reset:
-            self._y_form = form
-            self._label_encoder = LabelEncoder().fit(
-                flat if classes is None else np.asarray(classes)
-            )
-            self.classes_ = self._label_encoder.classes_
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    "RNNSequenceTagger needs at least 2 distinct labels, but only one "
-                    f"class is present ({self.classes_[0]!r}). Got 1 class instead."
-                )
-            if form == "array":
-                self._pad_label = _padding_label(y, data.real_steps(), self.classes_)
-        unseen = np.setdiff1d(flat, self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y contains labels not seen in the first fit: {unseen.tolist()}. "
-                f"Known classes are {self.classes_.tolist()}. Got unseen labels "
-                "instead."
-            )
+            self._label_layout = layout
         targets = np.zeros(data.values.shape[:2], dtype=np.intp)  # (n, T), 0 on padding
-        targets[np.arange(data.values.shape[1])[None, :] < data.lengths[:, None]] = (
-            self._label_encoder.transform(flat)
-        )
+        targets[np.arange(data.values.shape[1])[None, :] < data.lengths[:, None]] = codes
         return targets, len(self.classes_)
 
-    def _validation_score(self, outputs, targets):
-        return float(np.mean(outputs.argmax(axis=1) == targets))
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
         """Update the model with one epoch over X and y.
 
@@ -164,17 +117,12 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
         """
         return self._partial_fit_with_classes(X, y, classes)
 
-    def _step_outputs(self, X):
-        """Per-step probabilities ``(n, T, n_classes)`` and the data."""
-        check_is_fitted(self)
-        data = self._check_sequences(X, reset=False)
-        return self._forward_all(data), data
-
     def _in_y_form(self, per_step, data, fill):
         """Arrange per-step results ``(n, T, ...)`` in the form y had in fit."""
-        if self._stream:
+        form = self._label_layout.form
+        if form == "stream":
             return per_step[0, : data.lengths[0]]
-        if self._y_form == "array":
+        if form == "array":
             mask = data.real_steps()
             out = np.empty(mask.shape + per_step.shape[2:], dtype=per_step.dtype)
             out[...] = fill
@@ -196,7 +144,7 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
             One array per sequence for list-form y; ``(n, T, n_classes)`` for
             2-D y (zero on padded steps); ``(n_steps, n_classes)`` for a stream.
         """
-        proba, data = self._step_outputs(X)
+        proba, data = self._predict_outputs(X)
         return self._in_y_form(proba, data, 0.0)
 
     def predict(self, X):
@@ -218,10 +166,10 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
 
     def _predict_with_data(self, X):
         """``predict(X)`` and the validated sequences it was computed from."""
-        proba, data = self._step_outputs(X)
+        proba, data = self._predict_outputs(X)
         labels = self.classes_[proba.argmax(axis=2)]
-        fill = getattr(self, "_pad_label", self.classes_[0])
-        return self._in_y_form(labels, data, fill), data
+        pad = self._label_layout.pad_label
+        return self._in_y_form(labels, data, self.classes_[0] if pad is None else pad), data
 
     def score(self, X, y, sample_weight=None):
         """Token-level accuracy: the share of real steps labelled correctly.
@@ -246,31 +194,12 @@ class RNNSequenceTagger(ClassifierMixin, BaseRNN):
                 f"{type(sample_weight).__name__} instead."
             )
         y_pred, data = self._predict_with_data(X)
-        if self._y_form == "array" and not self._stream:
+        form = self._label_layout.form
+        if form == "array":
             mask = data.real_steps()
             y, y_pred = np.asarray(y)[mask], y_pred[mask]
-        if self._stream:
+        if form == "stream":
             y = column_or_1d(np.asarray(y), warn=True)
-        warn_unseen_labels(self, np.concatenate([np.ravel(s) for s in y]) if len(y) else y)
+        labels = np.concatenate([np.ravel(s) for s in y]) if len(y) else y
+        warn_unseen_labels(type(self).__name__, self.classes_, labels)
         return flat_accuracy_score(y, y_pred)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
-        return tags
-
-    def _expected_failed_checks(self):
-        reason = (
-            "the stream layout is one sequence: scoring a subset or a permutation of "
-            "its rows cuts or reorders the sequence, which changes every later step"
-        )
-        return {
-            "check_methods_subset_invariance": reason,
-            "check_methods_sample_order_invariance": reason,
-        }
-
-
-def _padding_label(y, real, classes):
-    """The one value y held on padded steps in fit, else the first class."""
-    padded = np.unique(y[~real])
-    return padded[0] if len(padded) == 1 else classes[0]

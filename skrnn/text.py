@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PersistenceMixin
+from ._persistence import PersistenceMixin
 from ._sequences import PAD_ID, UNKNOWN_ID
 
 PAD_TOKEN = ""
@@ -83,8 +83,8 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         ``transform`` and never cuts; an int cuts longer texts.
     truncating : {'post', 'pre'}, default='post'
         Cut long texts at the end ('post') or at the start ('pre').
-    token_features : None, True, list of str or callable, default=None
-        None: one id per token. Otherwise several categorical features per
+    token_features : None, bool, list of str or callable, default=None
+        None or False: one id per token. Otherwise several categorical features per
         token, each its own id, and ``transform`` returns ``(n, T, k)``; the
         RNN estimators sum the input rows of a step's k ids (a multi-hot
         input, never materialised). ``True`` is the set that suits tagging,
@@ -198,13 +198,17 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
             )
         return [tok.lower() for tok in tokens] if self._lowercase() else tokens
 
+    def _plain(self):
+        """One id per token: ``token_features`` is None or False."""
+        return self.token_features is None or self.token_features is False
+
     def _lowercase(self):
-        return self.lowercase and self.token_features is None
+        return self.lowercase and self._plain()
 
     def _feature_functions(self):
         """The functions behind ``token_features`` (None in plain mode)."""
         chosen = self.token_features
-        if chosen is None or chosen is False:
+        if self._plain():
             return None
         if chosen is True:
             return list(TOKEN_FEATURES.values())
@@ -251,7 +255,7 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
                 "Got an empty X instead."
             )
         steps = self._steps(docs)
-        if self.token_features is None:
+        if self._plain():
             self.n_features_per_token_ = 1
             features = steps
         else:
@@ -292,7 +296,7 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
                 row = row[:width] if self.truncating == "post" else row[-width:]
             if len(row):
                 out[i, : len(row)] = np.reshape(row, (len(row), k))
-        return out[:, :, 0] if self.token_features is None else out
+        return out[:, :, 0] if self._plain() else out
 
     def _id_lists(self, X):
         """The ids of every text, unpadded: lists of int, or (T_i, k) arrays
@@ -300,7 +304,7 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         vocab, k = self.vocabulary_, self.n_features_per_token_
         steps = self._steps(self._tokenize_all(X))
-        if self.token_features is None:
+        if self._plain():
             return [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in steps]
         return [
             np.array(

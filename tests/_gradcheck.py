@@ -6,11 +6,18 @@ from skrnn._network import LOSS_FUNCTIONS, RecurrentNetwork
 
 
 def make_network(data, n_outputs, rng, **kwargs):
-    n_inputs = int(data.values.max()) + 1 if data.kind == "tokens" else data.n_features
+    n_inputs = int(data.values.max()) + 1 if data.kind == "tokens" else data.values.shape[2]
     net = RecurrentNetwork(n_inputs, n_outputs, input_kind=data.kind, dtype=np.float64, **kwargs)
     net.initialize(rng)
     perturb(net, rng)
     return net
+
+
+def unsort(batch, rows):
+    """Per-sequence results of a batch back in the order its rows were asked for."""
+    out = np.empty_like(rows)
+    out[batch.order] = rows
+    return out
 
 
 def perturb(net, rng):

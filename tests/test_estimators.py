@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
-from skrnn._sequences import check_sequences
+from skrnn._training import SequenceBatches, Trainer
 
 
 def _parity_task(n=200, T=6, seed=0):
@@ -219,15 +219,15 @@ def test_keyboard_interrupt_stops_cleanly(monkeypatch):
     X, y = _parity_task(60)
     clf = RNNClassifier(hidden_size=8, max_iter=50, random_state=0)
     calls = {"n": 0}
-    original = RNNClassifier._run_epoch
+    original = SequenceBatches.epoch
 
-    def interrupted(self, *args):
+    def interrupted(self, trainer):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return original(self, *args)
+        return original(self, trainer)
 
-    monkeypatch.setattr(RNNClassifier, "_run_epoch", interrupted)
+    monkeypatch.setattr(SequenceBatches, "epoch", interrupted)
     with pytest.warns(UserWarning, match="interrupted"):
         clf.fit(X, y)
     assert clf.n_iter_ == 2
@@ -270,23 +270,23 @@ def test_estimator_gradient_with_l2_matches_finite_differences():
     reg = RNNRegressor(hidden_size=3, alpha=0.3, dtype="float64", max_iter=1, random_state=0).fit(
         X, y
     )
-    data = check_sequences(reg, X, reset=False)
+    data = reg._validate_sequences(X, reset=False)
     targets, _ = reg._encode_targets(y, data, reset=False)
     batch = data.batch(np.arange(len(X)), np.float64)
-    target, weight = reg._batch_targets(batch, targets)
     net = reg.network_
-    grad = net.new_grad()
-    mask = net.weight_mask()
-    reg._loss_and_gradient(batch, target, weight, grad, mask)
-    grad = grad[0]
+    target, weight = net._head.batch_targets(targets, batch, np.float64)
+    trainer = Trainer(
+        net, None, "squared_error", alpha=0.3, clip_value=None, clip_norm=None, dropout=0, rng=None
+    )
+    trainer.loss_and_gradient(batch, target, weight)
+    grad = trainer.grad.copy()
     eps = 1e-6
     for i in range(0, net.coef.size, 3):
         saved = net.coef[i]
         losses = []
         for delta in (eps, -eps):
             net.coef[i] = saved + delta
-            loss, _ = reg._loss_and_gradient(batch, target, weight, net.new_grad(), mask)
-            losses.append(loss)
+            losses.append(trainer.loss_and_gradient(batch, target, weight)[0])
         net.coef[i] = saved
         numeric = (losses[0] - losses[1]) / (2 * eps)
         assert abs(numeric - grad[i]) <= 1e-6 * max(1.0, abs(numeric))

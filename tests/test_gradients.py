@@ -6,26 +6,26 @@ import pytest
 from skrnn._network import RecurrentNetwork
 from skrnn._sequences import check_sequences
 
-from ._gradcheck import gradient_error, make_network
+from ._gradcheck import gradient_error, make_network, unsort
 
 
-class _Holder:
-    """Bare object that check_sequences can record fitted facts on."""
+def _check(X):
+    return check_sequences(X)[0]
 
 
 def _data(kind, rng):
     if kind == "dense":
         X = np.zeros((4, 5, 3))
         X[:] = rng.normal(size=X.shape)
-        return check_sequences(_Holder(), X, reset=True)
+        return _check(X)
     if kind == "ragged":
         X = [rng.normal(size=(n, 3)) for n in (5, 2, 4, 1)]
-        return check_sequences(_Holder(), X, reset=True)
+        return _check(X)
     if kind == "tokens":
         X = np.array([[2, 5, 3, 4, 0], [3, 0, 0, 0, 0], [6, 2, 2, 0, 0], [0, 0, 0, 0, 0]])
-        return check_sequences(_Holder(), X, reset=True)
+        return _check(X)
     X = [[(2, 7), (5, 0), (3, 8)], [(4, 9)], [(6, 7), (2, 8)]]  # multi-id tokens
-    return check_sequences(_Holder(), X, reset=True)
+    return _check(X)
 
 
 LAYOUTS = ["dense", "ragged", "tokens", "token_features"]
@@ -74,7 +74,7 @@ def _output_and_grad(net, batch, d_row):
     out, cache = net.forward(batch, training=True)
     g, views = net.new_grad()
     net.backward(np.tile(d_row, (batch.n_sequences, 1)), cache, views)
-    return batch.unsort(out), g
+    return unsort(batch, out), g
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -84,8 +84,8 @@ def test_padding_gives_exactly_the_unpadded_output_and_gradient(cell, bidirectio
     rng = np.random.RandomState(1)
     ids = np.array([[2, 3, 4, 5], [6, 2, 0, 0]])
     padded = np.hstack([ids, np.zeros((2, 6), dtype=ids.dtype)])
-    tight = check_sequences(_Holder(), ids, reset=True)
-    loose = check_sequences(_Holder(), padded, reset=True)
+    tight = _check(ids)
+    loose = _check(padded)
     net = make_network(tight, 2, rng, hidden_size=5, bidirectional=bidirectional, cell=cell)
     d_row = np.array([0.3, -0.7])
     out_a, grad_a = _output_and_grad(net, tight.batch(), d_row)
@@ -99,8 +99,8 @@ def test_sequence_alone_or_padded_in_a_batch_agree(cell):
     """A ragged sequence padded beside a longer one matches it run alone."""
     rng = np.random.RandomState(1)
     seq = rng.normal(size=(3, 2))
-    alone = check_sequences(_Holder(), [seq], reset=True)
-    batched = check_sequences(_Holder(), [seq, rng.normal(size=(7, 2))], reset=True)
+    alone = _check([seq])
+    batched = _check([seq, rng.normal(size=(7, 2))])
     net = make_network(alone, 2, rng, hidden_size=5, bidirectional=True, cell=cell)
     d_row = np.array([0.3, -0.7])
     out_a, grad_a = _output_and_grad(net, alone.batch(), d_row)
@@ -110,34 +110,34 @@ def test_sequence_alone_or_padded_in_a_batch_agree(cell):
     d_out[batch.order == 0] = d_row  # only the short sequence's loss
     g, views = net.new_grad()
     net.backward(d_out, cache, views)
-    np.testing.assert_allclose(out_a[0], batch.unsort(out)[0], rtol=1e-13)
+    np.testing.assert_allclose(out_a[0], unsort(batch, out)[0], rtol=1e-13)
     np.testing.assert_allclose(grad_a, g, rtol=1e-12, atol=1e-15)
 
 
 def test_token_padding_position_is_irrelevant():
     """Pre-padded and post-padded token rows are the same sequence."""
     rng = np.random.RandomState(2)
-    post = check_sequences(_Holder(), np.array([[2, 3, 4, 0, 0]]), reset=True)
-    pre = check_sequences(_Holder(), np.array([[0, 0, 2, 3, 4]]), reset=True)
+    post = _check(np.array([[2, 3, 4, 0, 0]]))
+    pre = _check(np.array([[0, 0, 2, 3, 4]]))
     net = make_network(post, 2, rng, hidden_size=4)
     np.testing.assert_array_equal(net.forward(post.batch())[0], net.forward(pre.batch())[0])
 
 
 def test_all_padding_row_gets_initial_state_output():
     rng = np.random.RandomState(3)
-    data = check_sequences(_Holder(), np.array([[2, 3], [0, 0]]), reset=True)
+    data = _check(np.array([[2, 3], [0, 0]]))
     net = make_network(data, 2, rng, hidden_size=4)
     out, _ = net.forward(data.batch())
     expected = np.zeros(4) @ net.params["W_out"] + net.params["b_out"]
     expected = np.exp(expected - expected.max())
-    np.testing.assert_allclose(data.batch().unsort(out)[1], expected / expected.sum())
+    np.testing.assert_allclose(unsort(data.batch(), out)[1], expected / expected.sum())
 
 
 def test_token_lookup_equals_one_hot_product():
     """The row lookup is the one-hot (multi-hot) product, never materialised."""
     rng = np.random.RandomState(4)
     ids = [[(2, 5), (3, 0)], [(4, 6)]]
-    data = check_sequences(_Holder(), ids, reset=True)
+    data = _check(ids)
     net = make_network(data, 2, rng, hidden_size=3)
     dense_net = RecurrentNetwork(7, 2, input_kind="dense", hidden_size=3, dtype=np.float64)
     dense_net.coef[...] = net.coef
@@ -147,7 +147,7 @@ def test_token_lookup_equals_one_hot_product():
             for i in step:
                 if i:
                     seq[t, i] += 1.0
-    dense = check_sequences(_Holder(), multi_hot, reset=True)
+    dense = _check(multi_hot)
     np.testing.assert_allclose(
         net.forward(data.batch())[0], dense_net.forward(dense.batch())[0], rtol=1e-12
     )
@@ -224,7 +224,7 @@ def test_lookup_gradient_small_and_large_vocabulary(cell, vocabulary):
     rng = np.random.RandomState(10)
     X = [rng.randint(1, vocabulary, size=(n, 2)) for n in (4, 2, 3)]
     X[0][0, 1] = vocabulary - 1  # the table spans the whole vocabulary
-    data = check_sequences(_Holder(), X, reset=True)
+    data = _check(X)
     net = make_network(data, 3, rng, hidden_size=3, cell=cell, bidirectional=True)
     batch = data.batch()
     assert (net.n_inputs <= batch.n_steps * batch.n_sequences) == (vocabulary == 12)
@@ -256,9 +256,7 @@ def test_embedding_is_a_factored_lookup(cell):
 def test_every_step_outputs_on_padding_do_not_leak(cell):
     """Changing what a padded step would compute changes no real output."""
     rng = np.random.RandomState(6)
-    data = check_sequences(
-        _Holder(), [rng.normal(size=(2, 2)), rng.normal(size=(5, 2))], reset=True
-    )
+    data = _check([rng.normal(size=(2, 2)), rng.normal(size=(5, 2))])
     net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every", cell=cell)
     batch = data.batch()
     out, _ = net.forward(batch)
@@ -284,5 +282,5 @@ def test_dropout_gradient_with_fixed_masks(cell):
     err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
     assert err < 1e-6
     _, cache = forward(batch, None, None, 0.5, np.random.RandomState(0), training=True)
-    masks = cache[-1]
+    masks = cache.dropout_masks
     assert len(masks) == 2 and 0.3 < (masks[0] == 0).mean() < 0.7

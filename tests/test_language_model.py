@@ -150,9 +150,11 @@ def test_empty_text_is_a_clear_error(bad):
         _model().fit(bad)
 
 
-def test_bidirectional_is_refused():
-    with pytest.raises(ValueError, match="bidirectional=False"):
-        _model(bidirectional=True).fit(TEXT)
+def test_reads_forwards_only():
+    """Each token is predicted from the ones before it: no reading backwards."""
+    assert "bidirectional" not in RNNLanguageModel().get_params()
+    with pytest.raises(TypeError, match="bidirectional"):
+        _model(bidirectional=True)
 
 
 def test_grid_search_by_likelihood():

@@ -102,14 +102,14 @@ def test_partial_fit_continues_after_loading():
 def test_other_version_warns_on_load(monkeypatch):
     model = RNNClassifier(max_iter=1).fit(SEQS, np.arange(40) % 2)
     data = pickle.dumps(model)
-    monkeypatch.setattr(skrnn._base, "__version__", "99.0")
+    monkeypatch.setattr(skrnn._persistence, "__version__", "99.0")
     with pytest.warns(
         InconsistentVersionWarning, match="from skrnn version 0.1.0 when using version 99.0"
     ):
         pickle.loads(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
-        monkeypatch.setattr(skrnn._base, "__version__", skrnn.__version__)
+        monkeypatch.setattr(skrnn._persistence, "__version__", skrnn.__version__)
         pickle.loads(data)
 
 

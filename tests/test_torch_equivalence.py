@@ -13,13 +13,10 @@ import pytest
 from skrnn._network import LOSS_FUNCTIONS
 from skrnn._sequences import check_sequences
 
+from ._gradcheck import unsort
 from .torch_reference import CONFIGS, PATH, compute, config_key, inputs, skrnn_network
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
-
-
-class _Holder:
-    pass
 
 
 def _skrnn_loss_grad_proba(config, reference, seed):
@@ -27,14 +24,14 @@ def _skrnn_loss_grad_proba(config, reference, seed):
     net = skrnn_network(config)
     net.coef[...] = reference["coef"]
     X, _ = inputs(seed, embedded)
-    data = check_sequences(_Holder(), X, reset=True)
+    data, _ = check_sequences(X)
     batch = data.batch()
     out, cache = net.forward(batch, training=True)
     target = reference["target"]
     if head == "last":
         flat_target = target[batch.rows]
         weight = np.full(len(X), 1.0 / len(X))
-        proba = batch.unsort(out.copy())
+        proba = unsort(batch, out.copy())
     else:
         mask = data.real_steps()
         per_step = np.zeros(mask.shape, dtype=int)
@@ -42,7 +39,7 @@ def _skrnn_loss_grad_proba(config, reference, seed):
         flat_target = per_step[batch.rows, : batch.n_steps].T.ravel()
         real = batch.step_mask()
         weight = real.ravel() / real.sum()
-        by_sequence = batch.unsort(out.swapaxes(0, 1).copy())  # (B, T, C)
+        by_sequence = unsort(batch, out.swapaxes(0, 1).copy())  # (B, T, C)
         proba = by_sequence[mask[:, : batch.n_steps]]
     loss, d_out = LOSS_FUNCTIONS["log_loss"](
         out.reshape(-1, net.n_outputs).copy(), flat_target, weight

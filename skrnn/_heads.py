@@ -1,0 +1,136 @@
+"""Heads: which states of the top recurrent layer the output layer reads.
+
+A head owns everything that follows from that choice: gathering the
+features, seeding the state gradients in the backward pass, flattening a
+batch's targets with their loss weights, and placing predictions back by
+sequence. The network and the training loop call these methods and branch
+on nothing; a new head (pooling over steps, say) is one more class.
+
+Every method sees the top layer through :class:`TopLayer`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class TopLayer:
+    """The top recurrent layer of one forward pass.
+
+    Attributes
+    ----------
+    states : list of ndarray of shape (T + 1, B, H)
+        Each direction's states in its own time order (the backward
+        direction reads every sequence from its last real step);
+        ``states[d][0]`` is the initial state.
+    output : ndarray of shape (T, B, H * D)
+        Both directions' states side by side, in the sequences' time order.
+    batch : Batch
+        The batch, sorted by decreasing length.
+    reversal : ndarray of shape (T, B) or None
+        The time index that maps the sequences' order to the backward
+        direction's (its own inverse); None with one direction.
+    """
+
+    states: list
+    output: np.ndarray
+    batch: object
+    reversal: np.ndarray | None
+
+    def to_direction(self, d_output, direction, d_states):
+        """Write direction ``direction``'s part of a gradient of
+        :attr:`output`, ``(T, B, H * D)``, into its ``d_states[1:]``."""
+        to_direction(d_output, direction, d_states, self.reversal)
+
+
+def to_direction(d_output, direction, d_states, reversal):
+    """``d_states[1:]`` (T, B, H) = direction ``direction``'s part of
+    ``d_output`` (T, B, H * D), in that direction's time order."""
+    H = d_states.shape[2]
+    part = d_output[..., direction * H : (direction + 1) * H]
+    if direction == 0:
+        d_states[1:] = part
+    else:
+        d_states[1:] = part[reversal, np.arange(d_output.shape[1])[None, :]]
+
+
+class LastStepHead:
+    """One output per sequence, from the state after its last real step (and
+    the backward direction's state after the sequence's first step)."""
+
+    #: The state gradients are seeded at each sequence's last state only, so
+    #: no step's recurrent gradient lands on a seeded one.
+    seeds_last_states_only = True
+
+    def features(self, top):
+        """``(B, H * D)``: the rows the output layer reads."""
+        rows = np.arange(top.batch.n_sequences)
+        parts = [states[top.batch.lengths, rows] for states in top.states]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    def seed(self, d_features, direction, d_states, top):
+        """Put direction ``direction``'s part of ``d_features`` into its
+        zeroed state gradient ``d_states`` (T + 1, B, H)."""
+        rows, H = np.arange(top.batch.n_sequences), d_states.shape[2]
+        d_states[top.batch.lengths, rows] = d_features[:, direction * H : (direction + 1) * H]
+
+    def shape_outputs(self, out, batch):
+        """The output layer's rows as the forward pass returns them."""
+        return out
+
+    def batch_targets(self, targets, batch, dtype):
+        """A batch's targets as the output rows, and their loss weights (the
+        mean over sequences)."""
+        n = batch.n_sequences
+        return targets[batch.rows], np.full(n, 1.0 / n, dtype=dtype)
+
+    def new_predictions(self, lengths, n_outputs):
+        """Room for the predictions of sequences of these ``lengths``."""
+        return np.empty((len(lengths), n_outputs))
+
+    def place(self, predictions, positions, out, batch):
+        """Put a batch's outputs at ``positions`` (in the batch's order)."""
+        predictions[positions] = out
+
+    def real(self, outputs, targets, lengths):
+        """Outputs and targets of the predicted units, flat (for scoring)."""
+        return outputs, targets
+
+
+class EveryStepHead(LastStepHead):
+    """One output per step, from the states of both directions at that step;
+    padded steps get no loss and zero predictions."""
+
+    seeds_last_states_only = False
+
+    def features(self, top):
+        return top.output.reshape(-1, top.output.shape[-1])  # (T * B, H * D)
+
+    def seed(self, d_features, direction, d_states, top):
+        T, B = top.output.shape[:2]
+        top.to_direction(d_features.reshape(T, B, -1), direction, d_states)
+
+    def shape_outputs(self, out, batch):
+        return out.reshape(batch.n_steps, batch.n_sequences, -1)  # (T, B, n_outputs)
+
+    def batch_targets(self, targets, batch, dtype):
+        """Time-major flat targets of the real steps' rows; the loss is the
+        mean over a batch's real steps."""
+        mask = batch.step_mask().ravel()  # (T * B,)
+        target = targets[batch.rows, : batch.n_steps].T.ravel()
+        return target, mask.astype(dtype) / mask.sum()
+
+    def new_predictions(self, lengths, n_outputs):
+        return np.zeros((len(lengths), int(lengths.max()), n_outputs))
+
+    def place(self, predictions, positions, out, batch):
+        out = out.swapaxes(0, 1) * batch.step_mask().T[:, :, None]
+        predictions[positions, : batch.n_steps] = out
+
+    def real(self, outputs, targets, lengths):
+        mask = np.arange(outputs.shape[1])[None, :] < lengths[:, None]
+        return outputs[mask], targets[:, : outputs.shape[1]][mask]
+
+
+HEADS = {"last": LastStepHead, "every": EveryStepHead}

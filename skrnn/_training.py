@@ -1,0 +1,254 @@
+"""Training: mini-batch updates, epochs, stopping, divergence and interrupts.
+
+Nothing here knows an estimator. :class:`Trainer` makes one update of a
+network from a batch; :class:`SequenceBatches` is an epoch over labelled
+sequences in length-sorted mini-batches (the language model brings its own
+batch source, windows with carried states); :func:`run_epochs` is the loop
+around either, with the stopping rule, the best weights, the restore after a
+divergence and a clean stop on Ctrl-C.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._cells import Workspace
+from ._network import LOSS_FUNCTIONS
+from ._optimizers import clip_gradients
+
+
+class Trainer:
+    """Loss, gradient and one clipped optimizer update per batch.
+
+    Keeps the gradient buffer, the L2 mask and the scratch
+    :class:`~skrnn._cells.Workspace` for a whole run, so no batch allocates
+    them again.
+
+    Parameters
+    ----------
+    network : RecurrentNetwork
+    optimizer : object with ``update_params(params, grads)``
+    loss : {'log_loss', 'squared_error'}
+    alpha : float
+        L2 penalty on the weights, ``alpha / 2 / B * ||W||^2`` per batch of
+        B sequences, as MLP's.
+    clip_value, clip_norm : float or None
+        Gradient clipping (:func:`~skrnn._optimizers.clip_gradients`).
+    dropout : float
+        Inverted dropout between recurrent layers.
+    rng : RandomState
+        Draws the dropout masks.
+    """
+
+    def __init__(self, network, optimizer, loss, *, alpha, clip_value, clip_norm, dropout, rng):
+        self.network = network
+        self.optimizer = optimizer
+        self.loss = LOSS_FUNCTIONS[loss]
+        self.alpha = alpha
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dropout = dropout
+        self.rng = rng
+        self.grad, self.grads = network.new_grad()
+        self.l2_mask = network.weight_mask() if alpha else None
+        self.ws = Workspace()
+
+    def loss_and_gradient(self, batch, target, weight, initial_state=None):
+        """The loss of one batch (weighted mean, plus L2) and its forward
+        cache; the gradient is left in :attr:`grad`."""
+        network = self.network
+        out, cache = network.forward(
+            batch, initial_state, self.ws, self.dropout, self.rng, training=True
+        )
+        loss, d_out = self.loss(out.reshape(-1, network.n_outputs), target, weight)
+        network.backward(d_out, cache, self.grads)
+        if self.l2_mask is not None:
+            scale = self.alpha / batch.n_sequences
+            penalised = network.coef * self.l2_mask
+            loss += 0.5 * scale * float(np.dot(penalised, network.coef))
+            self.grad += scale * penalised
+        return loss, cache
+
+    def step(self, batch, target, weight, initial_state=None):
+        """:meth:`loss_and_gradient`, then a clipped update unless the loss
+        is not finite. Returns the loss and the forward cache."""
+        loss, cache = self.loss_and_gradient(batch, target, weight, initial_state)
+        if np.isfinite(loss):
+            clip_gradients(self.grad, self.clip_value, self.clip_norm)
+            self.optimizer.update_params(self.network.coef, self.grad)
+        return loss, cache
+
+
+class SequenceBatches:
+    """Epochs over labelled sequences in mini-batches of similar length.
+
+    Each epoch sorts the sequences by length (after a shuffle, so equal
+    lengths mix) and cuts them into batches of ``batch_size``, whose order
+    is shuffled too: padding costs little and every epoch differs.
+
+    Parameters
+    ----------
+    data : SequenceData
+    targets : ndarray
+        One row per sequence, as the head's ``batch_targets`` takes them.
+    index : ndarray of int
+        The sequences to train on.
+    head : head object
+    batch_size : int
+    shuffle : bool
+    rng : RandomState
+    """
+
+    def __init__(self, data, targets, index, head, batch_size, shuffle, rng):
+        self.data = data
+        self.targets = targets
+        self.index = index
+        self.head = head
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+
+    @property
+    def n_samples(self):
+        return len(self.index)
+
+    def epoch(self, trainer):
+        """One pass, one update per batch; the mean loss per sequence (NaN
+        or infinite as soon as a batch's is)."""
+        index, rng = self.index, self.rng
+        if self.shuffle:
+            index = rng.permutation(index)
+        index = index[np.argsort(-self.data.lengths[index], kind="stable")]
+        size = self.batch_size
+        chunks = [index[i : i + size] for i in range(0, len(index), size)]
+        if self.shuffle:
+            chunks = [chunks[i] for i in rng.permutation(len(chunks))]
+        total, dtype = 0.0, trainer.network.dtype
+        for rows in chunks:
+            batch = self.data.batch(rows, dtype)
+            target, weight = self.head.batch_targets(self.targets, batch, dtype)
+            loss, _ = trainer.step(batch, target, weight)
+            if not np.isfinite(loss):
+                return loss
+            total += loss * len(rows)
+        return total / len(index)
+
+
+class StoppingMonitor:
+    """Decides when training stops and remembers the best weights.
+
+    Without validation, training stops after ``n_iter_no_change`` epochs
+    whose loss did not fall by at least ``tol``; with it, after as many
+    epochs whose validation score did not rise by ``tol``, and the weights
+    of the best score are kept (as MLPClassifier's early stopping).
+    """
+
+    def __init__(self, tol, n_iter_no_change, validation):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.validation = validation
+        self.best_loss = np.inf
+        self.best_score = -np.inf
+        self.best_coef = None
+        self.no_improvement = 0
+
+    def update(self, loss, score, coef):
+        """Record one epoch; return True when training should stop."""
+        if self.validation:
+            improved = score > self.best_score + self.tol
+            if score > self.best_score:
+                self.best_score = score
+                self.best_coef = coef.copy()
+        else:
+            improved = loss < self.best_loss - self.tol
+        self.best_loss = min(self.best_loss, loss)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        return self.no_improvement > self.n_iter_no_change
+
+
+def _tqdm():
+    """tqdm's progress bar class, or None without the optional extra."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def _epoch_range(n_epochs, verbose):
+    """The epochs, behind a progress bar when verbose and tqdm is installed."""
+    tqdm = _tqdm() if verbose else None
+    if tqdm is None:
+        return range(n_epochs)
+    return tqdm(range(n_epochs), desc="epochs", leave=False)
+
+
+def _write(line):
+    """Print one line without breaking a tqdm progress bar, if there is one."""
+    tqdm = _tqdm()
+    if tqdm is None:
+        print(line)
+    else:
+        tqdm.write(line)
+
+
+def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, verbose=False):
+    """Train ``n_epochs`` epochs of ``batches`` (anything with
+    ``epoch(trainer)`` returning the mean loss), or fewer if ``monitor``
+    says stop.
+
+    ``record(loss, score)`` is called after every finite epoch and returns
+    the number of epochs run so far; ``validate()``, if given, returns the
+    held-out score after each epoch. An epoch whose loss is not finite
+    restores the weights it started from and raises a ``ValueError`` that
+    says what to change; Ctrl-C stops with a warning, leaving the weights
+    of the last update. The best weights of early stopping are put back at
+    the end. Returns whether training stopped before ``n_epochs``.
+    """
+    network, stopped, done = trainer.network, False, 0
+    try:
+        for done in _epoch_range(n_epochs, verbose):
+            start = time.perf_counter()
+            snapshot = network.coef.copy()
+            # Divergence is detected and reported below, not by numpy.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = batches.epoch(trainer)
+            if not np.isfinite(loss):
+                network.coef[...] = snapshot
+                raise FloatingPointError()
+            score = validate() if validate is not None else None
+            n_iter = record(loss, score)
+            stopped = monitor.update(loss, score, network.coef)
+            if verbose:
+                line = f"Iteration {n_iter}, loss = {loss:.8f}"
+                if score is not None:
+                    line += f", validation score = {score:.6f}"
+                _write(f"{line} ({time.perf_counter() - start:.2f}s)")
+            if stopped:
+                break
+    except FloatingPointError:
+        raise ValueError(
+            f"Training diverged: the loss became NaN or infinite in epoch {done + 1} "
+            "of this call. The weights before that epoch were restored, so the model "
+            "can still predict. Lower learning_rate_init, set clip_norm (e.g. 5.0) or "
+            "clip_value, or scale the inputs."
+        ) from None
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=3)
+        stopped = True
+    finally:
+        if monitor.best_coef is not None:
+            network.coef[...] = monitor.best_coef
+    return stopped
+
+
+def warn_not_converged(max_iter):
+    """MLP's warning when ``max_iter`` epochs ran without converging."""
+    warnings.warn(
+        f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
+        "optimization hasn't converged yet.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
