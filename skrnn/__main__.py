@@ -12,7 +12,9 @@ from .datasets import load_kafka, load_zhou_sentiment
 
 
 def sentiment_demo(random_state):
-    """Seed 1: Victor Zhou's toy sentiment data, many-to-one tanh RNN."""
+    """Seed 1: Victor Zhou's toy sentiment data, many-to-one tanh RNN.
+
+    Returns the fitted pipeline."""
     X_train, y_train = load_zhou_sentiment(return_X_y=True)
     X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
     model = make_pipeline(
@@ -56,10 +58,13 @@ def sentiment_demo(random_state):
             f"    {text!r:32} -> {names[int(p >= 0.5)]:8} (P(positive) = {p:.3f}; "
             f"truth: {names[truth]})"
         )
+    return model
 
 
 def kafka_demo(random_state, seconds):
-    """Seed 2: a character model of Kafka's Metamorphosis, then a sample."""
+    """Seed 2: a character model of Kafka's Metamorphosis, then a sample.
+
+    Returns the model and the sample it generated."""
     text = load_kafka()
     model = RNNLanguageModel(
         hidden_size=128,
@@ -86,6 +91,7 @@ def kafka_demo(random_state, seconds):
     print("  sample (temperature 0.7) after 'Gregor ':")
     for paragraph in ("Gregor " + sample).split("\n"):
         print(textwrap.fill(paragraph, width=78, initial_indent="    ", subsequent_indent="    "))
+    return model, sample
 
 
 PARTS = {"sentiment": sentiment_demo, "kafka": kafka_demo}

@@ -73,59 +73,12 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     _output_activation = "softmax"
     _loss = "log_loss"
 
-    @abstractmethod
-    def __init__(
-        self,
-        *,
-        hidden_size,
-        num_layers,
-        cell,
-        embedding_dim,
-        dropout,
-        recurrent_init,
-        forget_bias,
-        solver,
-        learning_rate_init,
-        momentum,
-        nesterovs_momentum,
-        beta_1,
-        beta_2,
-        epsilon,
-        alpha,
-        max_iter,
-        random_state,
-        tol,
-        n_iter_no_change,
-        warm_start,
-        verbose,
-        clip_value,
-        clip_norm,
-        dtype,
-    ):
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.cell = cell
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
-        self.recurrent_init = recurrent_init
-        self.forget_bias = forget_bias
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.clip_value = clip_value
-        self.clip_norm = clip_norm
-        self.dtype = dtype
+    def _store(self, arguments):
+        """Keep every ``__init__`` argument, unchanged, as the attribute of its
+        name (sklearn's rule); ``arguments`` is ``__init__``'s ``locals()``."""
+        for name, value in arguments.items():
+            if name != "self":
+                setattr(self, name, value)
 
     def _starts_afresh(self, incremental):
         """Whether this call builds a new network: the first call, or any
@@ -258,38 +211,7 @@ class SupervisedRNN(BaseRNN):
         dtype="float32",
         input_type="auto",
     ):
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            cell=cell,
-            embedding_dim=embedding_dim,
-            dropout=dropout,
-            recurrent_init=recurrent_init,
-            forget_bias=forget_bias,
-            solver=solver,
-            learning_rate_init=learning_rate_init,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            alpha=alpha,
-            max_iter=max_iter,
-            random_state=random_state,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            verbose=verbose,
-            clip_value=clip_value,
-            clip_norm=clip_norm,
-            dtype=dtype,
-        )
-        self.bidirectional = bidirectional
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.input_type = input_type
+        self._store(locals())
 
     # ------------------------------------------------ hooks for the estimators
     @abstractmethod
@@ -409,8 +331,9 @@ class SupervisedRNN(BaseRNN):
             ) from None
 
     def _record_validation(self, data, targets, held_out):
-        outputs = self.network_.predict(data, held_out)
-        outputs, target = self.network_._head.real(outputs, targets[held_out], data.lengths[held_out])
+        network = self.network_
+        outputs = network.predict(data, held_out)
+        outputs, target = network._head.real(outputs, targets[held_out], data.lengths[held_out])
         weight = np.full(len(target), 1.0 / len(target))
         loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
         score = self._validation_score(outputs, target)

@@ -31,33 +31,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    input_type_ : {'dense', 'tokens'}
-        How X was read in ``fit``.
-    n_features_in_ : int
-        Sequence length T for a 2-D float array X, else features (or ids) per
-        step.
-    n_tokens_ : int
-        For token input: largest id seen in ``fit`` plus one. Larger ids at
-        predict time are treated as unknown (id 1).
-    loss_ : float
-        Training loss of the last epoch.
-    best_loss_ : float or None
-        Lowest training loss (None with early stopping).
-    loss_curve_ : list of float
-        Training loss per epoch.
-    validation_scores_ : list of float or None
-        Held-out accuracy per epoch with early stopping.
-    validation_loss_curve_ : list of float or None
-        Held-out loss per epoch with early stopping.
-    best_validation_score_ : float or None
-        Best held-out accuracy with early stopping.
-    n_iter_ : int
-        Epochs run.
-    t_ : int
-        Training sequences seen.
-    coefs_ : dict of str to ndarray
-        Named weights: ``W_ih.{layer}.{direction}``, ``W_hh...``, ``b_ih...``,
-        ``W_out``, ``b_out``.
+    {fitted}
 
     See Also
     --------

@@ -262,39 +262,7 @@ class RNNLanguageModel(BaseRNN):
         clip_norm=5.0,
         dtype="float32",
     ):
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            cell=cell,
-            embedding_dim=embedding_dim,
-            dropout=dropout,
-            recurrent_init=recurrent_init,
-            forget_bias=forget_bias,
-            solver=solver,
-            learning_rate_init=learning_rate_init,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            alpha=alpha,
-            max_iter=max_iter,
-            random_state=random_state,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            verbose=verbose,
-            clip_value=clip_value,
-            clip_norm=clip_norm,
-            dtype=dtype,
-        )
-        self.analyzer = analyzer
-        self.lowercase = lowercase
-        self.token_pattern = token_pattern
-        self.max_tokens = max_tokens
-        self.min_df = min_df
-        self.seq_length = seq_length
-        self.batch_size = batch_size
+        self._store(locals())
 
     def _documents(self, X):
         """X (a string or an iterable of strings) -> list of id arrays."""

@@ -46,16 +46,7 @@ class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Step labels, sorted.
-    input_type_ : {'dense', 'tokens'}
-        How X was read in ``fit``.
-    n_features_in_ : int
-        Features (or ids) per step; for a 2-D float array of sequences, their
-        fixed length.
-    n_tokens_ : int
-        For token input: largest id seen in ``fit`` plus one.
-    loss_, best_loss_, loss_curve_, validation_scores_, validation_loss_curve_,\
-    best_validation_score_, n_iter_, t_, coefs_
-        As for :class:`RNNClassifier`; scores are token accuracies.
+    {fitted}
 
     See Also
     --------

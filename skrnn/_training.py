@@ -209,7 +209,7 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
     """
     network, stopped, done = trainer.network, False, 0
     try:
-        for done in _epoch_range(n_epochs, verbose):
+        for _ in _epoch_range(n_epochs, verbose):
             start = time.perf_counter()
             snapshot = network.coef.copy()
             # Divergence is detected and reported below, not by numpy.
@@ -218,6 +218,7 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
             if not np.isfinite(loss):
                 network.coef[...] = snapshot
                 raise FloatingPointError()
+            done += 1
             score = validate() if validate is not None else None
             n_iter = record(loss, score)
             stopped = monitor.update(loss, score, network.coef)

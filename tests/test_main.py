@@ -3,20 +3,33 @@
 import subprocess
 import sys
 
-from skrnn.__main__ import main
+import numpy as np
+
+from skrnn.__main__ import kafka_demo, main, sentiment_demo
+from skrnn.datasets import load_zhou_sentiment
 
 
 def test_sentiment_part_prints_perfect_test_accuracy(capsys):
-    main(["--part", "sentiment"])
+    model = sentiment_demo(random_state=0)
     out = capsys.readouterr().out
-    assert "test accuracy: 1.00" in out
+    X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
+    assert model.score(X_test, y_test) == 1.0 and "test accuracy: 1.00" in out
     assert out.count("truth:") == 5
 
 
-def test_kafka_part_trains_for_the_budget_and_samples(capsys):
-    main(["--part", "kafka", "--seconds", "1"])
+def test_kafka_part_learns_within_the_budget_and_samples(capsys):
+    model, sample = kafka_demo(random_state=0, seconds=1)
     out = capsys.readouterr().out
-    assert "nats/char" in out and "Gregor " in out.split("sample")[1]
+    curve = model.loss_curve_
+    assert len(curve) >= 2 and curve[-1] < curve[0] < np.log(model.n_tokens_)
+    assert f"-> {curve[-1]:.3f} nats/char" in out
+    assert len(sample) == 240 and set(sample) <= set(model.tokens_[2:])
+
+
+def test_both_parts_run_by_default(capsys):
+    main(["--seconds", "0.5"])
+    out = capsys.readouterr().out
+    assert "test accuracy: 1.00" in out and "nats/char" in out
 
 
 def test_help_lists_the_options():

@@ -22,8 +22,8 @@ def test_sgd_plain_momentum_and_nesterov():
         p = np.ones(7)
         expected, v = p.copy(), np.zeros(7)
         opt = SGDOptimizer(
-                p, learning_rate_init=0.1, momentum=momentum, nesterovs_momentum=nesterov
-            )
+            p, learning_rate_init=0.1, momentum=momentum, nesterovs_momentum=nesterov
+        )
         for g in grads:
             opt.update_params(p, g)
             v = momentum * v - 0.1 * g

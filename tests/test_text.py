@@ -162,3 +162,11 @@ def test_word_shape():
         "X.X.",
         "x",
     ]
+
+
+def test_token_features_false_is_plain_tokens():
+    texts = ["the cat sat", "hello world"]
+    plain = SequenceVectorizer().fit_transform(texts)
+    off = SequenceVectorizer(token_features=False)
+    np.testing.assert_array_equal(off.fit_transform(texts), plain)
+    assert off.n_features_per_token_ == 1 and "the" in off.vocabulary_
