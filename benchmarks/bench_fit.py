@@ -1,25 +1,21 @@
-"""Training speed of skrnn against PyTorch's CPU RNN on the same workload.
+"""Training speed of skrnn against PyTorch's CPU RNN on workload W1.
 
-Workload W1 (issue "Core"): N=2048 sequences, T=50 steps, d=32 float32
-features, hidden 128, 2 classes, batch 64, Adam (lr 1e-3), one epoch,
-many-to-one (last hidden state -> linear -> softmax cross-entropy).
-The token variants feed ids from a vocabulary of 5000 instead, to
-nn.Embedding(5000, 32) in front of the same PyTorch RNN as the dense run.
-"tokens" is the same model in skrnn (``embedding_dim=32``); "lookup" is
-skrnn's default for ids (``embedding_dim=None``): the ids index the input
-weights, a V x G*H table (5000 x 512 for the LSTM), and its ratio is against
-the same PyTorch model, which has fewer weights.
+W1 (defined in benchmarks/README.md): N=2048 sequences, T=50 steps, d=32
+float32 features, hidden 128, 2 classes, batch 64, Adam (lr 1e-3), one
+epoch, many-to-one. "dense" feeds the features; "tokens" feeds ids from a
+vocabulary of 5000 to skrnn's ``embedding_dim=32`` and to
+nn.Embedding(5000, 32) in front of the same PyTorch RNN (the same model);
+"lookup" is skrnn's default for ids (``embedding_dim=None``, a V x G*H input
+table) against that same PyTorch model.
 
 Each side trains in a fresh process of its own (a warm-up epoch, then
 ``--repeats`` timed ones), the sides taking turns for two rounds; the best
-epoch counts. Separate processes because two libraries in one process slow
-each other: their idle BLAS/OpenMP threads keep spinning on the two cores,
-which made PyTorch's LSTM epoch here 29% longer and skrnn's 9%. Prints
-seconds and the skrnn/torch ratio (below 1 means skrnn is faster). Needs
+epoch counts. Prints seconds and the skrnn/torch ratio (below 1 means skrnn
+is faster), with skrnn's peak traced memory and predict throughput. Needs
 ``pip install torch`` (the 'bench' extra); skrnn's numbers are printed
 without it.
 
-    python benchmarks/bench_fit.py [--repeats 3] [--cell rnn]
+    python benchmarks/bench_fit.py [--repeats 3] [--cell rnn gru lstm]
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Character language-model training speed: skrnn against PyTorch's CPU nn.RNN.
 
-Workload (issue "RNNLanguageModel"): Kafka's *Metamorphosis* (the embedded
+Workload "Character LM" (benchmarks/README.md): Kafka's *Metamorphosis* (the embedded
 seed text, 137,629 characters, vocabulary ~60), hidden 256, 32 streams trained
 side by side, windows of 64 characters, hidden state carried between windows
 (truncated BPTT), Adam lr 2e-3, gradient norm clipped to 5, one epoch.

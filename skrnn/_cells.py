@@ -676,17 +676,18 @@ class LSTMCell(_GatedCell):
         W_hh = params["W_hh"]
         dc = np.zeros((H, B), dtype=D.dtype)
         gates = D.reshape(4 * H, T, B)  # PyTorch order i, f, g, o
+        forget = trace.forget
+        # coefficient blocks k5: o, i, f, dh's share of dc, g; gate blocks d: i, f, g, o
         for t in range(T - 1, -1, -1):
             n = batch_sizes[t]
-            dh, dcn, tmp_n, k5 = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n], K[t, :, :, :n]
-            _, _, d_g, d_o = D[:, :, t, :n]
-            k_o, _, _, k_c, k_g = k5
-            np.multiply(k_o, dh, out=d_o)
-            np.multiply(k_c, dh, out=tmp_n)  # dh's share of dc
+            dh, dcn, tmp_n = DS[t + 1, :, :n], dc[:, :n], tmp[:, :n]
+            k5, d = K[t, :, :, :n], D[:, :, t, :n]
+            np.multiply(k5[0], dh, out=d[3])  # d o
+            np.multiply(k5[3], dh, out=tmp_n)  # dh's share of dc
             dcn += tmp_n
-            np.multiply(k5[1:3], dcn, out=D[:2, :, t, :n])  # d i, d f from k_i, k_f
-            np.multiply(k_g, dcn, out=d_g)
-            dcn *= trace.forget[t, :, :n]
+            np.multiply(k5[1:3], dcn, out=d[:2])  # d i, d f
+            np.multiply(k5[4], dcn, out=d[2])  # d g
+            dcn *= forget[t, :, :n]
             _matmul_into(W_hh, gates[:, t, :n], DS[t, :, :n], tmp_n, accumulate)
         dW = self._gemm_gradient(trace, D, batch_sizes)  # rows [h; x; 1], cols i, f, g, o
         grads["W_hh"][...] = dW[:H]
