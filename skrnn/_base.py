@@ -23,8 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._cells import CELLS
-from ._network import LOSS_FUNCTIONS, RecurrentNetwork
+from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import SOLVERS, make_optimizer
 from ._persistence import PersistenceMixin
 from ._sequences import DENSE, check_sequences, encode_labels, is_nested_scalar_table
@@ -37,7 +36,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "cell": [StrOptions(set(CELLS))],
+        "cell": [StrOptions(set(CELL_NAMES))],
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_init": [StrOptions({"uniform", "orthogonal"})],

@@ -85,34 +85,52 @@ def lookup_rows(table, ids, out):
     return out
 
 
+def _sorted_ids(ids):
+    """The flat ids in slot-major order, the order that sorts them, the
+    sorted ids and where each distinct id's run starts."""
+    flat = ids.reshape(-1, ids.shape[-1]).T.ravel()  # (k * T * B,)
+    order = np.argsort(flat, kind="stable")
+    sorted_ids = flat[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    return flat, order, sorted_ids, starts
+
+
 def scatter_rows(ids, values, out):
     """``out[i] = sum of values[r] over the steps r whose ids include i``.
 
     The transpose of :func:`lookup_rows`, with no one-hot array: the rows of
-    ``values`` (T * B, n) are put in id order and summed per id, by a sparse
-    (unique ids, T * B) product, or, for gate-first ``values`` (a transposed
-    view) whose ids repeat a lot (a character model), by ``np.add.reduceat``
-    along their contiguous axis: the sparse product needs row-major values,
-    and numpy's transposing copies crawl on power-of-two strides. ``out`` is
-    written in place (ids absent from the batch get zero, and so does row 0:
-    the padding id is never trained).
+    ``values`` (T * B, n) are summed per id by a sparse (distinct ids,
+    T * B) product. ``out`` is written in place (ids absent from the batch
+    get zero, and so does row 0: the padding id is never trained).
     """
     n_rows = len(values)
-    flat = ids.reshape(n_rows, -1).T.ravel()  # slot-major (k * T * B,)
-    order = np.argsort(flat, kind="stable")
-    sorted_ids = flat[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    flat, order, sorted_ids, starts = _sorted_ids(ids)
     out[...] = 0.0
-    if values.flags.c_contiguous or 8 * len(starts) > len(flat):
-        # built as CSR directly: the ids are sorted, so each id's row of the
-        # matrix is one run of ``order`` (a COO input costs twice the product)
-        ones = np.ones(len(flat), dtype=values.dtype)
-        row_starts = np.r_[starts, len(flat)]
-        matrix = sp.csr_matrix((ones, order % n_rows, row_starts), shape=(len(starts), n_rows))
-        out[sorted_ids[starts]] = matrix @ np.ascontiguousarray(values)
-    else:
-        by_id = np.take(np.asfortranarray(values).T, order % n_rows, axis=1)
-        out[sorted_ids[starts]] = np.add.reduceat(by_id, starts, axis=1).T
+    # built as CSR directly: the ids are sorted, so each id's row of the
+    # matrix is one run of ``order`` (a COO input costs twice the product)
+    ones = np.ones(len(flat), dtype=values.dtype)
+    row_starts = np.r_[starts, len(flat)]
+    matrix = sp.csr_matrix((ones, order % n_rows, row_starts), shape=(len(starts), n_rows))
+    out[sorted_ids[starts]] = matrix @ np.ascontiguousarray(values)
+    out[0] = 0.0
+
+
+def scatter_columns(ids, columns, out):
+    """:func:`scatter_rows` for gate-first values, ``columns`` (n, T * B).
+
+    When ids repeat a lot (a character model) the columns are gathered in
+    id order and summed with ``np.add.reduceat`` along their contiguous
+    axis; otherwise they are transposed for the sparse product. numpy's
+    transposing copies crawl on power-of-two strides, so the copy is
+    avoided where it can be.
+    """
+    flat, order, sorted_ids, starts = _sorted_ids(ids)
+    if 8 * len(starts) > len(flat):
+        scatter_rows(ids, columns.T, out)
+        return
+    out[...] = 0.0
+    by_id = np.take(columns, order % columns.shape[1], axis=1)
+    out[sorted_ids[starts]] = np.add.reduceat(by_id, starts, axis=1).T
     out[0] = 0.0
 
 
@@ -417,14 +435,14 @@ class _GatedCell(_Cell):
         rows = self.gemm_gates * H
         return (D.reshape(4 * H, T * B)[:rows] @ X[:, :T].reshape(len(X), T * B).T).T
 
-    def _input_backward(self, trace, d_proj, params, grads, input_grad):
-        """The input side's gradients the stacked GEMM did not give:
+    def _input_backward(self, trace, d_gates, params, grads, input_grad):
+        """The input side's gradients the stacked GEMM did not give, from the
+        gate-first gradients ``d_gates`` (G * H, T * B) in PyTorch order:
         ``W_ih`` by id for token ids, and the inputs' gradient."""
-        d2 = d_proj.reshape(-1, d_proj.shape[-1])  # (T * B, G * H), PyTorch order
         if is_token_ids(trace.inputs):
-            scatter_rows(trace.inputs, d2, grads["W_ih"])
+            scatter_columns(trace.inputs, d_gates, grads["W_ih"])
             return None
-        return (d2 @ params["W_ih"].T).reshape(trace.inputs.shape) if input_grad else None
+        return (d_gates.T @ params["W_ih"].T).reshape(trace.inputs.shape) if input_grad else None
 
 
 @dataclass(eq=False)
@@ -563,8 +581,8 @@ class GRUCell(_GatedCell):
         grads["b_ih"][...] = np.concatenate([dW[-1, H:], d_n[:, -1]])
         if trace.W_in is not None:
             grads["W_ih"][...] = np.concatenate([dW[H:-1, H:], d_n[:, :-1].T], axis=1)
-        d_proj = D.reshape(4 * H, T, B)[H:].transpose(1, 2, 0)  # (T, B, 3H): r, z, n
-        return self._input_backward(trace, d_proj, params, grads, input_grad)
+        d_gates = D.reshape(4 * H, T * B)[H:]  # r, z, n
+        return self._input_backward(trace, d_gates, params, grads, input_grad)
 
 
 @dataclass(eq=False)
@@ -694,8 +712,7 @@ class LSTMCell(_GatedCell):
         grads["b_ih"][...] = dW[-1]
         if trace.W_in is not None:
             grads["W_ih"][...] = dW[H:-1]
-        d_proj = gates.transpose(1, 2, 0)  # (T, B, 4H)
-        return self._input_backward(trace, d_proj, params, grads, input_grad)
+        return self._input_backward(trace, D.reshape(4 * H, T * B), params, grads, input_grad)
 
 
 CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}

@@ -9,7 +9,6 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN
-from ._cells import Workspace
 from ._docstrings import fill_doc
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from .text import SequenceVectorizer
@@ -344,7 +343,7 @@ class RNNLanguageModel(BaseRNN):
     def _log_likelihood(self, docs):
         """Sum of log p(token | preceding tokens of its document), and count."""
         network = self.network_.astype(np.float64)
-        ws = Workspace()
+        ws = network.workspace()
         tiny = np.finfo(float).tiny
 
         def score_step(batch, target, mask, initial_state):
@@ -453,7 +452,7 @@ class RNNLanguageModel(BaseRNN):
         network = self.network_.astype(np.float64)
         ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
         state = np.zeros(network.state_shape(1))
-        ws = Workspace()
+        ws = network.workspace()
         out = None
         for token in ids:
             out, state = self._step(network, token, state, ws)

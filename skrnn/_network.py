@@ -14,6 +14,8 @@ import numpy as np
 from ._cells import CELLS, Workspace, lookup_rows, scatter_rows
 from ._heads import HEADS, TopLayer, to_direction
 
+CELL_NAMES = tuple(CELLS)
+
 PREDICT_CHUNK = 2048  # sequences per predict batch at most
 PREDICT_BUFFER = 1 << 21  # and at most this many gate values (T * B * G * H * D)
 
@@ -143,6 +145,11 @@ class RecurrentNetwork:
         self.dtype = np.dtype(dtype)
         self.coef = np.zeros(self._n_params(), dtype=self.dtype)
         self.params = self._views(self.coef)
+
+    @staticmethod
+    def workspace():
+        """Scratch buffers for a run of :meth:`forward` calls (one per thread)."""
+        return Workspace()
 
     @property
     def _cell(self):
@@ -274,7 +281,7 @@ class RecurrentNetwork:
         ``(T, B, n_outputs)`` for the every-step head), in batch order, and a
         :class:`ForwardCache`.
         """
-        ws = Workspace() if ws is None else ws
+        ws = self.workspace() if ws is None else ws
         cell, head = self._cell, self._head
         n_steps, n_seq = batch.n_steps, batch.n_sequences
         rev = reversal_index(batch.lengths, n_steps) if self.n_directions == 2 else None
@@ -381,7 +388,7 @@ class RecurrentNetwork:
         weights, if so trained) so a sequence's output does not depend on
         which others share its batch.
         """
-        network, head, ws = self.astype(np.float64), self._head, Workspace()
+        network, head, ws = self.astype(np.float64), self._head, self.workspace()
         index = np.arange(len(data)) if index is None else np.asarray(index)
         lengths = data.lengths[index]
         order = np.argsort(-lengths, kind="stable")

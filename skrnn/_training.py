@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._cells import Workspace
 from ._network import LOSS_FUNCTIONS
 from ._optimizers import clip_gradients
 
@@ -23,7 +22,7 @@ class Trainer:
     """Loss, gradient and one clipped optimizer update per batch.
 
     Keeps the gradient buffer, the L2 mask and the scratch
-    :class:`~skrnn._cells.Workspace` for a whole run, so no batch allocates
+    workspace for a whole run, so no batch allocates
     them again.
 
     Parameters
@@ -53,7 +52,7 @@ class Trainer:
         self.rng = rng
         self.grad, self.grads = network.new_grad()
         self.l2_mask = network.weight_mask() if alpha else None
-        self.ws = Workspace()
+        self.ws = network.workspace()
 
     def loss_and_gradient(self, batch, target, weight, initial_state=None):
         """The loss of one batch (weighted mean, plus L2) and its forward
