@@ -10,6 +10,7 @@ becomes targets, which head and loss they use, and how outputs become
 predictions.
 """
 
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -20,7 +21,12 @@ from sklearn.utils import check_random_state
 
 # Parameter-constraint helpers live in a private sklearn module (as in
 # scikit-learn-contrib's project-template); they are imported here only.
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
@@ -40,7 +46,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_init": [StrOptions({"uniform", "orthogonal"})],
-        "forget_bias": [Real],
+        "forget_bias": [Interval(Real, None, None, closed="neither")],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -72,6 +78,19 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     _output_activation = "softmax"
     _loss = "log_loss"
 
+    def _validate_params(self):
+        """sklearn's validation, and no bool where a count is expected
+        (``True`` is an Integral to Python, never a size to a user)."""
+        super()._validate_params()
+        for name, value in self.get_params(deep=False).items():
+            counts = self._parameter_constraints.get(name, [])
+            is_count = any(getattr(c, "type", None) is Integral for c in counts)
+            if is_count and isinstance(value, (bool, np.bool_)):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an int, "
+                    f"not a bool. Got {value!r} instead."
+                )
+
     def _store(self, arguments):
         """Keep every ``__init__`` argument, unchanged, as the attribute of its
         name (sklearn's rule); ``arguments`` is ``__init__``'s ``locals()``."""
@@ -79,21 +98,55 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             if name != "self":
                 setattr(self, name, value)
 
+    #: parameters that shape the network: changing one needs new weights
+    _architecture = ("hidden_size", "num_layers", "cell", "embedding_dim", "dtype")
+
+    def _architecture_changes(self):
+        """The architecture parameters set otherwise than the network has them."""
+        net = self.network_
+        built = {
+            "hidden_size": net.hidden_size,
+            "num_layers": net.num_layers,
+            "cell": net.cell,
+            "embedding_dim": net.embedding_dim,
+            "dtype": net.dtype.name,
+            "bidirectional": net.n_directions == 2,
+        }
+        wanted = {name: getattr(self, name) for name in self._architecture}
+        wanted["dtype"] = np.dtype(wanted["dtype"]).name
+        if wanted["embedding_dim"] is not None and net.input_kind == DENSE:
+            wanted["embedding_dim"] = None  # refused for dense input on a fresh fit
+        return [f"{k}={built[k]!r} -> {v!r}" for k, v in wanted.items() if built[k] != v]
+
     def _starts_afresh(self, incremental):
-        """Whether this call builds a new network: the first call, or any
-        ``fit`` without ``warm_start``."""
-        return not hasattr(self, "network_") or not (self.warm_start or incremental)
+        """Whether this call builds a new network: the first call, any ``fit``
+        without ``warm_start``, and a ``warm_start`` fit whose architecture
+        parameters changed (with a warning); ``partial_fit`` cannot continue
+        a network of another architecture."""
+        if not hasattr(self, "network_"):
+            return True
+        if not (self.warm_start or incremental):
+            return True
+        changes = self._architecture_changes()
+        if changes and incremental:
+            raise ValueError(
+                f"partial_fit continues the fitted network, but {', '.join(changes)} "
+                "changed since it was built. Call fit to start anew, or set the "
+                "parameters back. Got changed parameters instead."
+            )
+        if changes:
+            warnings.warn(
+                f"warm_start=True, but {', '.join(changes)} changed since the last fit: "
+                "the network is built anew from fresh weights.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return bool(changes)
 
     def _prepare(self, fresh, incremental, n_inputs, n_outputs, input_kind, bidirectional=False):
         """A new network, weights and curves if ``fresh``; a new optimizer
         unless ``partial_fit`` continues with the one it has."""
         if fresh:
-            if input_kind == DENSE and self.embedding_dim is not None:
-                raise ValueError(
-                    f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
-                    "real-valued features. Pass integer token ids (input_type='tokens') "
-                    "or set embedding_dim=None."
-                )
             self._random_state = check_random_state(self.random_state)
             self.network_ = RecurrentNetwork(
                 n_inputs,
@@ -129,6 +182,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             clip_norm=self.clip_norm,
             dropout=self.dropout,
             rng=self._random_state,
+            baseline=batches.baseline(self._loss, self.network_.n_outputs),
         )
         monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
 
@@ -139,20 +193,26 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             self.loss_curve_.append(loss)
             return self.n_iter_
 
-        stopped = run_epochs(
-            trainer,
-            batches,
-            1 if incremental else self.max_iter,
-            monitor=monitor,
-            record=record,
-            validate=validate,
-            verbose=self.verbose,
-        )
-        previous_best = getattr(self, "best_loss_", None) if incremental else None
-        self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
-        if monitor.best_coef is not None:
-            self.best_validation_score_ = monitor.best_score
-            self.best_loss_ = None
+        stopped = False
+        try:
+            stopped = run_epochs(
+                trainer,
+                batches,
+                1 if incremental else self.max_iter,
+                monitor=monitor,
+                record=record,
+                validate=validate,
+                verbose=self.verbose,
+            )
+        except ValueError:
+            del self._optimizer  # its moments and step sizes led here
+            raise
+        finally:
+            previous_best = getattr(self, "best_loss_", None) if incremental else None
+            self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
+            if monitor.best_coef is not None:
+                self.best_validation_score_ = monitor.best_score
+                self.best_loss_ = None
         if not stopped and not incremental and self.n_iter_ >= self.max_iter:
             warn_not_converged(self.max_iter)
 
@@ -165,6 +225,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
 
 class SupervisedRNN(BaseRNN):
     """Base class of the estimators fitted on sequences X and targets y."""
+
+    _architecture = BaseRNN._architecture + ("bidirectional",)
 
     _parameter_constraints: dict = {
         **BaseRNN._parameter_constraints,
@@ -214,9 +276,11 @@ class SupervisedRNN(BaseRNN):
 
     # ------------------------------------------------ hooks for the estimators
     @abstractmethod
-    def _encode_targets(self, y, data, reset, classes=None):
-        """Validate y; return (targets, one row per sequence of ``data``, as
-        the head's ``batch_targets`` takes them, and n_outputs).
+    def _encode_targets(self, y, data, spec, reset, classes=None):
+        """Validate y against ``data`` (described by ``spec``); return the
+        targets (one row per sequence, as the head's ``batch_targets`` takes
+        them), n_outputs, and the fitted attributes y sets, which ``reset``
+        learns anew. Nothing is written on the estimator.
 
         ``classes`` is what the first ``partial_fit`` call was told."""
 
@@ -256,10 +320,18 @@ class SupervisedRNN(BaseRNN):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         fresh = self._starts_afresh(incremental)
-        data = self._validate_sequences(X, reset=fresh, stream=fresh and self._is_stream(X, y))
-        targets, n_outputs = self._encode_targets(y, data, fresh, classes)
-        n_inputs = self._input_spec.width if data.kind == DENSE else self.n_tokens_
-        self._prepare(fresh, incremental, n_inputs, n_outputs, data.kind, self.bidirectional)
+        spec = None if fresh else self._input_spec
+        data, found = self._check_X(X, spec, stream=fresh and self._is_stream(X, y))
+        spec = found if fresh else spec
+        targets, n_outputs, fitted = self._encode_targets(y, data, spec, fresh, classes)
+        self._check_training_data(data, spec)
+        # everything is valid: only now does the estimator change
+        if fresh:
+            self._keep_input_spec(X, spec)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        n_inputs = spec.width if spec.kind == DENSE else spec.n_tokens
+        self._prepare(fresh, incremental, n_inputs, n_outputs, spec.kind, self.bidirectional)
         if fresh:
             self.validation_scores_ = [] if self.early_stopping else None
             self.validation_loss_curve_ = [] if self.early_stopping else None
@@ -284,30 +356,42 @@ class SupervisedRNN(BaseRNN):
         self._train(batches, incremental, validate)
         return self
 
-    def _validate_sequences(self, X, reset, stream=False):
-        """X as :class:`~skrnn._sequences.SequenceData`.
-
-        ``reset`` learns what X is (``_input_spec``, ``input_type_``,
-        ``n_features_in_``, ``n_tokens_``); otherwise X must agree with it.
-        A 2-D table's columns are sklearn's features, checked (with their
-        names) by sklearn's own ``validate_data``.
+    def _check_X(self, X, spec, stream=False):
+        """X as :class:`~skrnn._sequences.SequenceData`, and the
+        :class:`~skrnn._sequences.InputSpec` of what it is; with the fitted
+        ``spec``, X must agree with it. A 2-D table's columns are sklearn's
+        features, checked (with their names) by sklearn's ``validate_data``.
         """
-        spec = None if reset else self._input_spec
         if spec is not None and spec.is_table and _is_table(X):
             validate_data(self, X, skip_check_array=True, reset=False)
-        data, found = check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
-        if reset:
-            self._input_spec = found
-            self.input_type_ = found.kind
-            if found.is_table:
-                validate_data(self, X, skip_check_array=True, reset=True)
-            else:
-                self.n_features_in_ = found.width
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-            if found.n_tokens is not None:
-                self.n_tokens_ = found.n_tokens
-        return data
+        return check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
+
+    def _check_training_data(self, data, spec):
+        if spec.kind == DENSE and self.embedding_dim is not None:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
+                "real-valued features. Pass integer token ids (input_type='tokens') "
+                "or set embedding_dim=None."
+            )
+        if not data.lengths.any():
+            raise ValueError(
+                "Every sequence in X is padding (token id 0) or empty: there is "
+                "nothing to learn from. Got X without a real step instead."
+            )
+
+    def _keep_input_spec(self, X, spec):
+        """Learn what X is: ``_input_spec``, ``input_type_``,
+        ``n_features_in_`` (and feature names for a table), ``n_tokens_``."""
+        self._input_spec = spec
+        self.input_type_ = spec.kind
+        if spec.is_table:
+            validate_data(self, X, skip_check_array=True, reset=True)
+        else:
+            self.n_features_in_ = spec.width
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        if spec.n_tokens is not None:
+            self.n_tokens_ = spec.n_tokens
 
     def _split_validation(self, data, targets, incremental):
         """Hold out ``validation_fraction`` of the sequences for early stopping."""
@@ -344,7 +428,7 @@ class SupervisedRNN(BaseRNN):
     def _predict_outputs(self, X):
         """Outputs for X, as the network's head places them, with the data."""
         check_is_fitted(self)
-        data = self._validate_sequences(X, reset=False)
+        data, _ = self._check_X(X, self._input_spec)
         return self.network_.predict(data), data
 
 
@@ -360,11 +444,11 @@ class LabelsMixin:
     ``partial_fit`` told every class up front, accuracy for early stopping."""
 
     def _encode_labels(self, labels, reset, classes):
-        """Class codes of the 1-D ``labels``; ``reset`` learns ``classes_``."""
+        """Class codes of the 1-D ``labels`` and the fitted attributes they
+        set: ``reset`` learns the classes anew."""
         encoder = None if reset else self._label_encoder
-        codes, self._label_encoder = encode_labels(labels, type(self).__name__, encoder, classes)
-        self.classes_ = self._label_encoder.classes_
-        return codes
+        codes, encoder = encode_labels(labels, type(self).__name__, encoder, classes)
+        return codes, {"_label_encoder": encoder, "classes_": encoder.classes_}
 
     def _validation_score(self, outputs, targets):
         return float(np.mean(outputs.argmax(axis=1) == targets))

@@ -54,14 +54,15 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
 
     _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
 
-    def _encode_targets(self, y, data, reset, classes=None):
+    def _encode_targets(self, y, data, spec, reset, classes=None):
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
         if len(y) != len(data):
             raise ValueError(
                 f"X holds {len(data)} sequences but y holds {len(y)} labels; give "
                 f"one label per sequence. Got {len(y)} labels instead."
             )
-        return self._encode_labels(y, reset, classes), len(self.classes_)
+        codes, fitted = self._encode_labels(y, reset, classes)
+        return codes, len(fitted["classes_"]), fitted
 
     def _stratify(self, targets):
         return targets

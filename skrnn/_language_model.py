@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseRNN
 from ._docstrings import fill_doc
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
+from ._training import baseline_loss
 from .text import SequenceVectorizer
 
 SCORE_WINDOW = 256
@@ -130,6 +131,9 @@ class _TextEpochs:
     @property
     def n_samples(self):
         return self.windows.n_tokens
+
+    def baseline(self, loss, n_outputs):
+        return baseline_loss(loss, n_outputs)
 
     def epoch(self, trainer):
         """One pass over every window; the mean loss per token."""

@@ -52,7 +52,7 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
     _output_activation = "identity"
     _loss = "squared_error"
 
-    def _encode_targets(self, y, data, reset, classes=None):
+    def _encode_targets(self, y, data, spec, reset, classes=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim > 2:
             raise ValueError(
@@ -64,16 +64,14 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
                 f"X holds {len(data)} sequences but y holds {len(y)} targets; give "
                 f"one target per sequence. Got {len(y)} targets instead."
             )
-        self._y_ndim = y.ndim if reset else self._y_ndim
         y2 = y.reshape(len(y), -1)
-        if reset:
-            self.n_outputs_ = y2.shape[1]
-        elif y2.shape[1] != self.n_outputs_:
+        if not reset and y2.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y2.shape[1]} targets per sequence but the model was fitted "
                 f"with {self.n_outputs_}. Got {y2.shape[1]} instead."
             )
-        return y2.astype(np.dtype(self.dtype)), self.n_outputs_
+        fitted = {"_y_ndim": y.ndim, "n_outputs_": y2.shape[1]} if reset else {}
+        return y2.astype(np.dtype(self.dtype)), y2.shape[1], fitted
 
     def _validation_score(self, outputs, targets):
         return float(r2_score(targets, outputs))

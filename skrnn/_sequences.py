@@ -153,9 +153,9 @@ class Batch:
 def _looks_like_text(X):
     if isinstance(X, (str, bytes)):
         return True
-    if isinstance(X, (list, tuple)):
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype.kind == "O"):
         return len(X) > 0 and isinstance(X[0], (str, bytes))
-    return isinstance(X, np.ndarray) and X.dtype.kind in "USO" and X.ndim == 1
+    return isinstance(X, np.ndarray) and X.dtype.kind in "US" and X.ndim == 1
 
 
 def _text_error(X):
@@ -201,6 +201,12 @@ def _as_token_array(arr, input_type, where):
             f"Token ids must be integers; {where} has dtype {arr.dtype}. "
             f"Got dtype {arr.dtype} instead."
         )
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.intp).max:
+        raise ValueError(
+            f"Token ids must be below {np.iinfo(np.intp).max}, but {where} holds id "
+            f"{arr.max()}. Number tokens consecutively from 2, as SequenceVectorizer "
+            "does. Got a larger id instead."
+        )
     ids = arr.astype(np.intp, copy=False)
     _check_token_values(ids, where)
     return ids
@@ -209,8 +215,9 @@ def _as_token_array(arr, input_type, where):
 def _compact_tokens(ids):
     """Move padding ids to the end of each row; return ids and lengths.
 
-    A step is padding when all its ids are 0, so pre-padded and post-padded
-    rows give the same sequence (and hence the same output).
+    A step is padding when all its ids are 0, wherever it stands (in every
+    token layout): it is skipped, so a sequence is the same whether it is
+    pre-padded, post-padded or padded inside, and whatever shares its call.
     """
     real = ids.any(axis=2)  # (n, T)
     lengths = real.sum(axis=1)
@@ -291,6 +298,7 @@ def _from_list(X, input_type):
         values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.intp)
         for i, arr in enumerate(seqs):
             values[i, : len(arr)] = _as_token_array(arr, input_type, f"sequence {i}")
+        values, lengths, _ = _compact_tokens(values)
         return SequenceData(values, lengths, kind)
     values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.float64)
     for i, arr in enumerate(seqs):
@@ -393,6 +401,7 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
     reads a 2-D array as one sequence whose rows are the steps (hmmlearn's
     layout).
     """
+    X = _sequences_of_objects(X)
     if _looks_like_text(X):
         raise _text_error(X)
     if sp.issparse(X):
@@ -412,11 +421,39 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
         raise ValueError("X holds 0 sequences; at least one is required. Got an empty X instead.")
     values, width = data.values, data.values.shape[2]
     n_tokens = max(int(values.max()) + 1, UNKNOWN_ID + 1) if data.kind == TOKENS else None
+    if spec is None and n_tokens is not None:
+        _check_vocabulary_size(n_tokens, int(np.count_nonzero(values)))
     if spec is not None:
         _check_width(spec, data.kind, width)
         if data.kind == TOKENS:
             data.values = _clip_unknown_ids(values, spec.n_tokens)
     return data, InputSpec(layout, data.kind, width, n_tokens)
+
+
+def _sequences_of_objects(X):
+    """A 1-D object array or a pandas Series of sequences, as a list."""
+    if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 1:
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        if len(X) and not isinstance(X[0], (str, bytes)):
+            return list(X)
+    return X
+
+
+#: ids may run this far beyond the data: 65,536 plus 100 per id in X
+VOCABULARY_SLACK = (1 << 16, 100)
+
+
+def _check_vocabulary_size(n_tokens, n_ids):
+    """Refuse ids so far beyond the data that their table would not fit."""
+    base, per_id = VOCABULARY_SLACK
+    if n_tokens > base + per_id * n_ids:
+        raise ValueError(
+            f"X holds token id {n_tokens - 1}, far beyond its {n_ids} ids: the model "
+            f"would need a table of {n_tokens} rows. Token ids should number a "
+            "vocabulary consecutively from 2, as SequenceVectorizer makes them. Got "
+            f"an id of {n_tokens - 1} instead."
+        )
 
 
 def _check_width(spec, kind, width):

@@ -76,17 +76,16 @@ class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
     def _is_stream(self, X, y):
         return is_stream(X, y)
 
-    def _encode_targets(self, y, data, reset, classes=None):
-        stream = self._input_spec.layout == "stream"
-        flat, layout = check_step_targets(y, data, stream)
+    def _encode_targets(self, y, data, spec, reset, classes=None):
+        flat, layout = check_step_targets(y, data, spec.layout == "stream")
         if flat.dtype.kind in "fc":
             assert_all_finite(flat, input_name="y")
-        codes = self._encode_labels(flat, reset, classes)
+        codes, fitted = self._encode_labels(flat, reset, classes)
         if reset:
-            self._label_layout = layout
+            fitted["_label_layout"] = layout
         targets = np.zeros(data.values.shape[:2], dtype=np.intp)  # (n, T), 0 on padding
         targets[np.arange(data.values.shape[1])[None, :] < data.lengths[:, None]] = codes
-        return targets, len(self.classes_)
+        return targets, len(fitted["classes_"]), fitted
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):

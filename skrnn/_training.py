@@ -39,12 +39,25 @@ class Trainer:
         Inverted dropout between recurrent layers.
     rng : RandomState
         Draws the dropout masks.
+    baseline : float
+        The loss of a model that knows nothing (:func:`baseline_loss`); with
+        the first batch's loss it is the reference that tells divergence.
     """
 
-    def __init__(self, network, optimizer, loss, *, alpha, clip_value, clip_norm, dropout, rng):
+    #: an epoch whose mean loss exceeds this many times the reference loss
+    #: (see :meth:`diverged`) has diverged
+    DIVERGENCE = {"log_loss": 10.0, "squared_error": 1e3}
+
+    def __init__(
+        self, network, optimizer, loss, *, alpha, clip_value, clip_norm, dropout, rng, baseline=0.0
+    ):
         self.network = network
+        self.baseline = baseline
         self.optimizer = optimizer
+        self.loss_name = loss
         self.loss = LOSS_FUNCTIONS[loss]
+        self.reference = None
+        self.problem = None
         self.alpha = alpha
         self.clip_value = clip_value
         self.clip_norm = clip_norm
@@ -71,13 +84,35 @@ class Trainer:
         return loss, cache
 
     def step(self, batch, target, weight, initial_state=None):
-        """:meth:`loss_and_gradient`, then a clipped update unless the loss
-        is not finite. Returns the loss and the forward cache."""
+        """:meth:`loss_and_gradient`, then a clipped update. A batch whose
+        loss or gradient is not finite makes no update, comes back as an
+        infinite loss and leaves the reason in :attr:`problem`. Returns the
+        loss and the forward cache."""
         loss, cache = self.loss_and_gradient(batch, target, weight, initial_state)
-        if np.isfinite(loss):
-            clip_gradients(self.grad, self.clip_value, self.clip_norm)
-            self.optimizer.update_params(self.network.coef, self.grad)
+        if not (np.isfinite(loss) and np.isfinite(np.dot(self.grad, self.grad))):
+            self.problem = "the loss or its gradient became NaN or infinite"
+            return np.inf, cache
+        if self.reference is None:
+            self.reference = max(loss, self.baseline)
+        clip_gradients(self.grad, self.clip_value, self.clip_norm)
+        self.optimizer.update_params(self.network.coef, self.grad)
         return loss, cache
+
+    def diverged(self, loss):
+        """Whether an epoch's mean ``loss`` is far above the reference: the
+        larger of the first batch's loss and the baseline. Single batches are
+        not judged: one confidently wrong sample can cost more than ten times
+        a uniform guess."""
+        limit = self.DIVERGENCE[self.loss_name] * (self.reference or 0.0)
+        return self.reference is not None and loss > limit
+
+
+def baseline_loss(loss, n_outputs, targets=None):
+    """The loss of a model that knows nothing: a uniform guess among
+    ``n_outputs`` classes, or predicting zero for the ``targets``."""
+    if loss == "log_loss":
+        return float(np.log(n_outputs))
+    return 0.5 * float(np.mean(np.square(targets).sum(axis=1)))
 
 
 class SequenceBatches:
@@ -112,6 +147,10 @@ class SequenceBatches:
     @property
     def n_samples(self):
         return len(self.index)
+
+    def baseline(self, loss, n_outputs):
+        """:func:`baseline_loss` of the training sequences."""
+        return baseline_loss(loss, n_outputs, self.targets[self.index])
 
     def epoch(self, trainer):
         """One pass, one update per batch; the mean loss per sequence (NaN
@@ -198,13 +237,16 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
     ``epoch(trainer)`` returning the mean loss), or fewer if ``monitor``
     says stop.
 
-    ``record(loss, score)`` is called after every finite epoch and returns
-    the number of epochs run so far; ``validate()``, if given, returns the
-    held-out score after each epoch. An epoch whose loss is not finite
-    restores the weights it started from and raises a ``ValueError`` that
-    says what to change; Ctrl-C stops with a warning, leaving the weights
-    of the last update. The best weights of early stopping are put back at
-    the end. Returns whether training stopped before ``n_epochs``.
+    ``record(loss, score)`` is called after every good epoch and returns the
+    number of epochs run so far; ``validate()``, if given, returns the
+    held-out score after each epoch. An epoch that diverges (a loss or
+    gradient that is not finite, weights that are not, or a loss far above
+    where training started) restores the weights it started from and raises
+    a ``ValueError`` that says what to change. Ctrl-C stops with a warning
+    and the weights of the last update, then lets the ``KeyboardInterrupt``
+    go on, so that a search stops too. The best weights of early stopping
+    are put back in every case. Returns whether training stopped before
+    ``n_epochs``.
     """
     network, stopped, done = trainer.network, False, 0
     try:
@@ -214,9 +256,16 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
             # Divergence is detected and reported below, not by numpy.
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = batches.epoch(trainer)
-            if not np.isfinite(loss):
+                problem = _divergence(trainer, loss)
+            if problem:
                 network.coef[...] = snapshot
-                raise FloatingPointError()
+                raise ValueError(
+                    f"Training diverged: {problem} in epoch {done + 1} of this call. "
+                    "The weights before that epoch were restored, so the model can "
+                    "still predict, and the optimizer starts afresh. Lower "
+                    "learning_rate_init, set clip_norm (e.g. 5.0) or clip_value, or "
+                    "scale the inputs."
+                )
             done += 1
             score = validate() if validate is not None else None
             n_iter = record(loss, score)
@@ -228,20 +277,28 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
                 _write(f"{line} ({time.perf_counter() - start:.2f}s)")
             if stopped:
                 break
-    except FloatingPointError:
-        raise ValueError(
-            f"Training diverged: the loss became NaN or infinite in epoch {done + 1} "
-            "of this call. The weights before that epoch were restored, so the model "
-            "can still predict. Lower learning_rate_init, set clip_norm (e.g. 5.0) or "
-            "clip_value, or scale the inputs."
-        ) from None
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=3)
-        stopped = True
+        warnings.warn(
+            "Training interrupted by user; the model keeps the weights of its last "
+            "update and can predict.",
+            stacklevel=3,
+        )
+        raise
     finally:
         if monitor.best_coef is not None:
             network.coef[...] = monitor.best_coef
     return stopped
+
+
+def _divergence(trainer, loss):
+    """What diverged in an epoch of mean ``loss``, or None."""
+    if not np.isfinite(loss):
+        return trainer.problem or "the loss became NaN or infinite"
+    if trainer.diverged(loss):
+        return f"the loss grew to {loss:.4g}, far above {trainer.reference:.4g} where it started"
+    if not np.isfinite(trainer.network.coef).all():
+        return "the weights became NaN or infinite"
+    return None
 
 
 def warn_not_converged(max_iter):

@@ -215,7 +215,7 @@ def test_divergence_restores_finite_weights_and_says_why():
     assert np.all(np.isfinite(reg.predict(X)))
 
 
-def test_keyboard_interrupt_stops_cleanly(monkeypatch):
+def test_keyboard_interrupt_leaves_a_usable_model_and_propagates(monkeypatch):
     X, y = _parity_task(60)
     clf = RNNClassifier(hidden_size=8, max_iter=50, random_state=0)
     calls = {"n": 0}
@@ -228,8 +228,8 @@ def test_keyboard_interrupt_stops_cleanly(monkeypatch):
         return original(self, trainer)
 
     monkeypatch.setattr(SequenceBatches, "epoch", interrupted)
-    with pytest.warns(UserWarning, match="interrupted"):
-        clf.fit(X, y)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)  # Ctrl-C stops a search too, not only this fit
     assert clf.n_iter_ == 2
     assert np.all(np.isfinite(clf.predict_proba(X)))
 
@@ -270,8 +270,8 @@ def test_estimator_gradient_with_l2_matches_finite_differences():
     reg = RNNRegressor(hidden_size=3, alpha=0.3, dtype="float64", max_iter=1, random_state=0).fit(
         X, y
     )
-    data = reg._validate_sequences(X, reset=False)
-    targets, _ = reg._encode_targets(y, data, reset=False)
+    data, _ = reg._check_X(X, reg._input_spec)
+    targets, _, _ = reg._encode_targets(y, data, reg._input_spec, reset=False)
     batch = data.batch(np.arange(len(X)), np.float64)
     net = reg.network_
     target, weight = net._head.batch_targets(targets, batch, np.float64)

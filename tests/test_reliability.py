@@ -1,0 +1,181 @@
+"""What a hostile user tries: padding inside sequences, divergence, Ctrl-C in a
+search, failed fits, changed architectures, odd containers and ids."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_validate
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skrnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSequenceTagger
+from skrnn._training import SequenceBatches
+
+RNG = np.random.RandomState(0)
+IDS = RNG.randint(1, 10, size=(60, 6))
+IDS[RNG.rand(*IDS.shape) < 0.2] = 0
+LABELS = (IDS == 3).any(axis=1).astype(int)
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return RNNClassifier(hidden_size=8, max_iter=5, random_state=0).fit(IDS, LABELS)
+
+
+@pytest.mark.parametrize(
+    "X, row",
+    [
+        (np.array([[5, 0, 3]]), 0),
+        ([[5, 0, 3]], 0),
+        ([[5, 0, 3], [2, 3]], 0),
+        ([[2, 3, 4, 5], [5, 0, 3]], 1),
+        ([[5, 0, 3, 0], [2, 3, 4, 5]], 0),
+        (np.array([[0, 5, 0, 3], [2, 3, 4, 5]]), 0),
+        ([[5, 3, 0, 0], [2, 3, 4]], 0),
+        ([np.array([[5], [0], [3]]), np.array([[2]])], 0),
+        (np.array([[[5], [0], [3]]]), 0),
+    ],
+)
+def test_id_zero_is_padding_wherever_it_stands(clf, X, row):
+    """One rule for id 0 in every token layout: the step is skipped, so a
+    sequence's output never depends on what else is in the call."""
+    expected = clf.predict_proba([[5, 3]])[0]
+    np.testing.assert_allclose(clf.predict_proba(X)[row], expected, rtol=1e-12)
+
+
+def test_tagger_labels_only_the_real_steps_in_every_layout():
+    X = [[5, 0, 3], [2, 3]]
+    y = [["a", "b"], ["c", "a"]]
+    tagger = RNNSequenceTagger(hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    assert [len(p) for p in tagger.predict(X)] == [2, 2]
+    with pytest.raises(ValueError, match="Label sequence 0 has 3 labels for 2 steps"):
+        RNNSequenceTagger(max_iter=1).fit(X, [["a", "b", "c"], ["c", "a"]])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (
+            RNNClassifier(learning_rate_init=1e6, max_iter=5, random_state=0),
+            IDS,
+            LABELS,
+        ),
+        lambda: (
+            RNNSequenceTagger(learning_rate_init=1e6, max_iter=5, random_state=0),
+            IDS,
+            IDS % 3,
+        ),
+        lambda: (
+            RNNRegressor(learning_rate_init=1e6, max_iter=5, random_state=0, dtype="float64"),
+            [RNG.normal(size=(4, 2)) for _ in range(30)],
+            RNG.normal(size=30),
+        ),
+    ],
+    ids=["classifier", "tagger", "regressor"],
+)
+def test_divergence_without_nan_is_caught_and_the_optimizer_reset(make):
+    model, X, y = make()
+    with pytest.raises(ValueError, match="Training diverged"):
+        model.fit(X, y)
+    assert np.isfinite(model.network_.coef).all() and not hasattr(model, "_optimizer")
+    before = model.network_.coef.copy()
+    model.set_params(learning_rate_init=1e-6).partial_fit(X, y)
+    step = np.abs(model.network_.coef - before).max()
+    assert 0 < step < 1e-4  # a fresh Adam at the new rate moves each weight ~1e-6
+
+
+def test_language_model_divergence_is_caught():
+    lm = RNNLanguageModel(
+        hidden_size=8, solver="sgd", learning_rate_init=1e6, clip_norm=None, max_iter=3
+    )
+    with pytest.raises(ValueError, match="Training diverged"):
+        lm.fit("the cat sat on the mat. " * 20)
+    assert np.isfinite(lm.network_.coef).all()
+
+
+def test_ctrl_c_in_a_search_stops_the_search(monkeypatch):
+    calls = {"n": 0}
+    original = SequenceBatches.epoch
+
+    def interrupted(self, trainer):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, trainer)
+
+    monkeypatch.setattr(SequenceBatches, "epoch", interrupted)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        cross_validate(RNNClassifier(hidden_size=4, max_iter=3), IDS, LABELS, cv=3)
+    assert calls["n"] == 2  # no later fold was trained
+
+
+def test_a_failed_fit_leaves_the_fitted_model_as_it_was(clf):
+    model = RNNClassifier(hidden_size=8, max_iter=5, random_state=0).fit(IDS, LABELS)
+    proba, n_tokens = model.predict_proba(IDS), model.n_tokens_
+    for X, y in [([[1]], LABELS), (np.zeros((4, 3)), [0, 1, 2]), (IDS, np.zeros(60))]:
+        with pytest.raises(ValueError):
+            model.fit(X, y)
+    assert model.n_tokens_ == n_tokens and model.input_type_ == "tokens"
+    np.testing.assert_array_equal(model.predict_proba(IDS), proba)
+
+
+def test_predict_reads_only_fitted_attributes(clf):
+    model = RNNClassifier(hidden_size=8, max_iter=2, random_state=0).fit(IDS, LABELS)
+    proba = model.predict_proba(IDS)
+    model.set_params(hidden_size=0, input_type="dense", cell="lstm")
+    np.testing.assert_array_equal(model.predict_proba(IDS), proba)
+
+
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        (dict(forget_bias=np.nan), "forget_bias"),
+        (dict(hidden_size=True), "hidden_size.*not a bool"),
+        (dict(num_layers=True), "num_layers.*not a bool"),
+    ],
+)
+def test_parameters_that_look_valid_to_python(params, pattern):
+    with pytest.raises(InvalidParameterError, match=pattern):
+        RNNClassifier(**params).fit(IDS, LABELS)
+
+
+def test_warm_start_with_another_architecture_builds_anew():
+    model = RNNClassifier(hidden_size=4, max_iter=2, warm_start=True, random_state=0)
+    model.fit(IDS, LABELS)
+    model.set_params(hidden_size=6, cell="gru")
+    with pytest.warns(UserWarning, match=r"hidden_size=4 -> 6.*built anew"):
+        model.fit(IDS, LABELS)
+    assert model.coefs_["W_hh.0.0"].shape == (6, 18) and model.n_iter_ == 2
+    model.set_params(num_layers=2)
+    with pytest.raises(ValueError, match="partial_fit continues.*num_layers=1 -> 2"):
+        model.partial_fit(IDS, LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the same architecture: no warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(num_layers=1).fit(IDS, LABELS)
+
+
+def test_all_padding_input_is_a_clear_error():
+    with pytest.raises(ValueError, match="Every sequence in X is padding"):
+        RNNClassifier(max_iter=1).fit(np.zeros((4, 3), dtype=int), [0, 1, 0, 1])
+
+
+def test_object_arrays_of_sequences_are_sequences():
+    seqs = [RNG.normal(size=(n, 2)) for n in (3, 5, 2, 4)]
+    as_objects = np.empty(4, dtype=object)
+    as_objects[:] = seqs
+    model = RNNRegressor(hidden_size=4, max_iter=2, random_state=0).fit(seqs, [1.0, 2, 3, 4])
+    np.testing.assert_array_equal(model.predict(as_objects), model.predict(seqs))
+
+
+@pytest.mark.parametrize(
+    "X, pattern",
+    [
+        (np.array([[2, 3], [2**63 + 5, 2]], dtype=np.uint64), "must be below"),
+        (np.array([[2, 3], [2**40, 2]]), "far beyond"),
+    ],
+)
+def test_ids_beyond_reason_are_refused(X, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        RNNClassifier(max_iter=1).fit(X, [0, 1])
