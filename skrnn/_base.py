@@ -462,5 +462,6 @@ class LabelsMixin:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = False
         return tags

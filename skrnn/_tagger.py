@@ -1,17 +1,18 @@
 """RNNSequenceTagger: one label per time step (many-to-many)."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 from ._base import LabelsMixin, SupervisedRNN
 from ._docstrings import fill_doc
 from ._sequences import check_step_targets, is_stream, warn_unseen_labels
-from .metrics import flat_accuracy_score
+from .metrics import flatten_label_sequences
 
 
 @fill_doc
-class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
+class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     """Recurrent sequence tagger: one label per time step.
 
     Every step's hidden state goes through a softmax output layer, so the
@@ -98,14 +99,16 @@ class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
         y : label sequences
             As for :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
-            Every label y may hold; required on the first call.
+            Every label y may hold, given on the first call; None learns
+            them from the first y, and a later label outside them is an
+            error.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._partial_fit_with_classes(X, y, classes)
+        return self._fit(X, y, incremental=True, classes=classes)
 
     def _in_y_form(self, per_step, data, fill):
         """Arrange per-step results ``(n, T, ...)`` in the form y had in fit."""
@@ -183,6 +186,12 @@ class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
                 "RNNSequenceTagger.score does not take sample_weight. Got "
                 f"{type(sample_weight).__name__} instead."
             )
+        return float(accuracy_score(*self._real_step_labels(X, y)))
+
+    def _real_step_labels(self, X, y):
+        """The true and predicted labels of exactly the steps the tagger
+        predicts (never a padded step of a 2-D y), flat; labels it never saw
+        are scored as errors, with a warning."""
         y_pred, data = self._predict_with_data(X)
         form = self._label_layout.form
         if form == "array":
@@ -190,6 +199,15 @@ class RNNSequenceTagger(LabelsMixin, ClassifierMixin, SupervisedRNN):
             y, y_pred = np.asarray(y)[mask], y_pred[mask]
         if form == "stream":
             y = column_or_1d(np.asarray(y), warn=True)
-        labels = np.concatenate([np.ravel(s) for s in y]) if len(y) else y
-        warn_unseen_labels(type(self).__name__, self.classes_, labels)
-        return flat_accuracy_score(y, y_pred)
+        y_true, y_pred = flatten_label_sequences(y, y_pred)
+        warn_unseen_labels(type(self).__name__, self.classes_, y_true)
+        return y_true, y_pred
+
+    def __sklearn_tags__(self):
+        # Not a classifier of samples to sklearn's tools: its y is a label
+        # sequence per sample, which stratified folds cannot split, and a
+        # stream's rows must stay in order. An integer cv then means KFold.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = None
+        tags.target_tags.required = True
+        return tags

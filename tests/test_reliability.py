@@ -6,11 +6,17 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import cross_val_score, cross_validate
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skrnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSequenceTagger
 from skrnn._training import SequenceBatches
+from skrnn.metrics import (
+    flat_accuracy_score,
+    flat_accuracy_scorer,
+    flat_classification_report,
+    flat_f1_scorer,
+)
 
 RNG = np.random.RandomState(0)
 IDS = RNG.randint(1, 10, size=(60, 6))
@@ -179,3 +185,24 @@ def test_object_arrays_of_sequences_are_sequences():
 def test_ids_beyond_reason_are_refused(X, pattern):
     with pytest.raises(ValueError, match=pattern):
         RNNClassifier(max_iter=1).fit(X, [0, 1])
+
+
+def test_flat_scorers_score_exactly_the_predicted_steps():
+    """Random labels on padded 2-D y: padding (label -1, always 'right')
+    must not count, in the scorers or with padding_label in the metrics."""
+    ids = RNG.randint(1, 8, size=(40, 6))
+    ids[:, 3:][RNG.rand(40, 3) < 0.7] = 0
+    ids = np.sort(ids, axis=1)[:, ::-1]  # post-padded rows
+    y = np.where(ids > 0, RNG.randint(3, size=ids.shape), -1)
+    tagger = RNNSequenceTagger(hidden_size=4, max_iter=3, random_state=0).fit(ids, y)
+    real = ids > 0
+    expected = float(np.mean(tagger.predict(ids)[real] == y[real]))
+    assert tagger.score(ids, y) == pytest.approx(expected)
+    assert flat_accuracy_scorer(tagger, ids, y) == pytest.approx(expected)
+    assert flat_accuracy_score(y, tagger.predict(ids), padding_label=-1) == pytest.approx(expected)
+    report = flat_classification_report(
+        y, tagger.predict(ids), padding_label=-1, output_dict=True, zero_division=0
+    )
+    assert "-1" not in report
+    scores = cross_val_score(tagger, ids, y, cv=2, scoring=flat_f1_scorer)
+    assert scores.max() < 0.9  # random labels: padding no longer inflates it

@@ -42,12 +42,8 @@ def _sentences(n, seed=0):
 
 
 def _pipeline(**params):
-    return make_pipeline(
-        SequenceVectorizer(),
-        RNNSequenceTagger(
-            hidden_size=16, learning_rate_init=0.01, max_iter=60, random_state=0, **params
-        ),
-    )
+    defaults = dict(hidden_size=16, learning_rate_init=0.01, max_iter=60, random_state=0)
+    return make_pipeline(SequenceVectorizer(), RNNSequenceTagger(**{**defaults, **params}))
 
 
 def test_list_input_predicts_lists_of_exact_lengths():
@@ -135,14 +131,28 @@ def test_joblib_round_trip(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_partial_fit_needs_classes():
+def test_partial_fit_classes_given_or_learnt_from_the_first_y():
     X, y = _sentences(20)
     ids = SequenceVectorizer().fit_transform(X)
+    tagger = RNNSequenceTagger(hidden_size=4, random_state=0).partial_fit(ids, y)
+    assert list(tagger.classes_) == ["DET", "NOUN", "VERB"]
+    with pytest.raises(ValueError, match=r"not seen in the first fit: \['X'\]"):
+        tagger.partial_fit(ids[:1], [["X"] * len(y[0])])
     tagger = RNNSequenceTagger(hidden_size=4, random_state=0)
-    with pytest.raises(ValueError, match="classes must be passed"):
-        tagger.partial_fit(ids, y)
     tagger.partial_fit(ids, y, classes=["DET", "NOUN", "VERB", "X"])
     assert list(tagger.classes_) == ["DET", "NOUN", "VERB", "X"]
+
+
+def test_an_integer_cv_works_as_for_any_estimator():
+    """sklearn stratifies an integer cv for classifiers; a label sequence
+    per sample cannot be stratified, so the tagger gets plain KFold."""
+    X, y = _sentences(60)
+    scores = cross_val_score(_pipeline(max_iter=20), X, y, cv=3, scoring=flat_accuracy_scorer)
+    assert scores.shape == (3,) and scores.min() > 0.8
+    search = GridSearchCV(
+        _pipeline(max_iter=20), {"rnnsequencetagger__hidden_size": [4, 8]}, cv=3
+    ).fit(X, y)
+    assert search.best_score_ > 0.8
 
 
 def test_flat_metrics():
