@@ -133,4 +133,17 @@ class EveryStepHead(LastStepHead):
         return outputs[mask], targets[:, : outputs.shape[1]][mask]
 
 
+class FinalStepHead(EveryStepHead):
+    """The every-step head's outputs at each sequence's last real step only:
+    what a language model predicts after a prompt, without keeping the
+    distributions of every step."""
+
+    def new_predictions(self, lengths, n_outputs):
+        return np.empty((len(lengths), n_outputs))
+
+    def place(self, predictions, positions, out, batch):
+        last = np.maximum(batch.lengths - 1, 0)
+        predictions[positions] = out[last, np.arange(batch.n_sequences)]
+
+
 HEADS = {"last": LastStepHead, "every": EveryStepHead}

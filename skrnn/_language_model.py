@@ -1,6 +1,6 @@
 """RNNLanguageModel: next-token model of a text, trained with truncated BPTT."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
@@ -10,11 +10,23 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN
 from ._docstrings import fill_doc
+from ._heads import FinalStepHead
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from ._training import baseline_loss
 from .text import SequenceVectorizer
 
 SCORE_WINDOW = 256
+#: the parameters that go to the language model's SequenceVectorizer
+VECTORIZER_PARAMETERS = (
+    "analyzer",
+    "input",
+    "encoding",
+    "decode_error",
+    "lowercase",
+    "token_pattern",
+    "max_tokens",
+    "min_df",
+)
 SCORE_STREAMS = 512
 
 
@@ -173,6 +185,13 @@ class RNNLanguageModel(BaseRNN):
     ----------
     analyzer : {'char', 'word'} or callable, default='char'
         What a token is, as for :class:`SequenceVectorizer`.
+    input : {'content', 'file', 'filename'}, default='content'
+        What X holds: the text itself, open files, or file names (as for
+        :class:`SequenceVectorizer`); a single one may stand alone.
+    encoding : str, default='utf-8'
+        Encoding of bytes and files.
+    decode_error : {'strict', 'ignore', 'replace'}, default='strict'
+        What to do with bytes that are not valid in ``encoding``.
     lowercase : bool, default=False
         Lower-case the text first.
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
@@ -221,10 +240,7 @@ class RNNLanguageModel(BaseRNN):
 
     _parameter_constraints: dict = {
         **BaseRNN._parameter_constraints,
-        **{
-            key: SequenceVectorizer._parameter_constraints[key]
-            for key in ("analyzer", "lowercase", "token_pattern", "max_tokens", "min_df")
-        },
+        **{key: SequenceVectorizer._parameter_constraints[key] for key in VECTORIZER_PARAMETERS},
         "seq_length": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
@@ -234,6 +250,9 @@ class RNNLanguageModel(BaseRNN):
         self,
         analyzer="char",
         *,
+        input="content",
+        encoding="utf-8",
+        decode_error="strict",
         lowercase=False,
         token_pattern=r"(?u)\b\w+\b",
         max_tokens=None,
@@ -267,12 +286,15 @@ class RNNLanguageModel(BaseRNN):
     ):
         self._store(locals())
 
-    def _documents(self, X):
-        """X (a string or an iterable of strings) -> list of id arrays."""
-        if isinstance(X, (str, bytes)):
+    def _documents(self, X, vectorizer=None):
+        """X (one text or an iterable of them, as ``input`` says) -> the list
+        of its documents' id arrays, read once; ``vectorizer`` is the fitted
+        one unless given."""
+        vectorizer = self.vectorizer_ if vectorizer is None else vectorizer
+        if isinstance(X, (str, bytes)) or hasattr(X, "read"):
             X = [X]
-        docs = self.vectorizer_._id_lists(X)
-        if not any(docs):
+        docs = vectorizer._id_lists(vectorizer._texts(X))
+        if not any(len(doc) for doc in docs):
             raise ValueError(
                 "RNNLanguageModel needs text with at least one token; every document "
                 f"given is empty. Got {len(docs)} empty document(s) instead."
@@ -322,21 +344,33 @@ class RNNLanguageModel(BaseRNN):
 
     def _fit_text(self, X, incremental):
         fresh = self._starts_afresh(incremental)
+        vectorizer = self.vectorizer_ if not fresh else None
         if fresh:
-            self.vectorizer_ = SequenceVectorizer(
-                analyzer=self.analyzer,
-                lowercase=self.lowercase,
-                token_pattern=self.token_pattern,
-                max_tokens=self.max_tokens,
-                min_df=self.min_df,
-            ).fit([X] if isinstance(X, (str, bytes)) else X)
-            self.vocabulary_ = self.vectorizer_.vocabulary_
-            self.tokens_ = self.vectorizer_.get_feature_names_out()
+            if isinstance(X, (str, bytes)) or hasattr(X, "read"):
+                X = [X]
+            params = {name: getattr(self, name) for name in VECTORIZER_PARAMETERS}
+            vectorizer = SequenceVectorizer(**params)
+            X = [vectorizer._read(text) for text in vectorizer._texts(X)]
+            vectorizer.set_params(input="content").fit(X)
+        docs = self._documents(X, vectorizer)
+        if fresh and not vectorizer.vocabulary_:
+            raise ValueError(
+                "RNNLanguageModel kept no token in its vocabulary (min_df="
+                f"{self.min_df}, max_tokens={self.max_tokens}), so there is "
+                "nothing to model. Lower min_df or give more text. Got an empty "
+                "vocabulary instead."
+            )
+        # everything is valid: only now does the estimator change
+        if fresh:
+            vectorizer.set_params(input=self.input)
+            self.vectorizer_ = vectorizer
+            self.vocabulary_ = vectorizer.vocabulary_
+            self.tokens_ = vectorizer.get_feature_names_out()
             self.n_tokens_ = len(self.tokens_)
             self._stream_state = self._stream_tokens = None
         self._prepare(fresh, incremental, self.n_tokens_, self.n_tokens_, TOKENS)
         carry = self._stream_tokens if incremental else None
-        windows = _Windows(self._documents(X), self.seq_length, self.batch_size, carry)
+        windows = _Windows(docs, self.seq_length, self.batch_size, carry)
         epochs = _TextEpochs(windows, self._stream_state)
         self._train(epochs, incremental)
         self._stream_state = epochs.state
@@ -357,9 +391,7 @@ class RNNLanguageModel(BaseRNN):
 
         total, count = 0.0, 0
         for start in range(0, len(docs), SCORE_STREAMS):
-            windows = _Windows(
-                docs[start : start + SCORE_STREAMS], max(self.seq_length, SCORE_WINDOW)
-            )
+            windows = _Windows(docs[start : start + SCORE_STREAMS], SCORE_WINDOW)
             state = np.zeros(network.state_shape(windows.n_streams))
             total += sum(windows.run(network, score_step, state, np.float64))
             count += windows.n_tokens
@@ -415,14 +447,19 @@ class RNNLanguageModel(BaseRNN):
         """
         check_is_fitted(self)
         single = isinstance(X, (str, bytes))
-        prompts = self.vectorizer_._id_lists([X] if single else X)
+        vectorizer = self.vectorizer_
+        prompts = vectorizer._id_lists(vectorizer._texts([X] if single else X))
+        if not prompts:
+            raise ValueError(
+                "predict_proba needs at least one prompt (an empty string asks for "
+                "the first token of a text). Got no prompt instead."
+            )
         rows = [[PAD_ID] + ids for ids in prompts]  # the "start of text" step first
         lengths = np.array([len(r) for r in rows])
         values = np.zeros((len(rows), lengths.max(), 1), dtype=np.intp)
         for i, r in enumerate(rows):
             values[i, : len(r), 0] = r
-        outputs = self.network_.predict(SequenceData(values, lengths, TOKENS))
-        proba = outputs[np.arange(len(rows)), lengths - 1]
+        proba = self.network_.predict(SequenceData(values, lengths, TOKENS), head=FinalStepHead())
         return proba[0] if single else proba
 
     def generate(self, prompt="", n_tokens=200, temperature=1.0, random_state=None):
@@ -450,8 +487,12 @@ class RNNLanguageModel(BaseRNN):
         check_is_fitted(self)
         if not isinstance(prompt, str):
             raise TypeError(f"prompt must be a string. Got {type(prompt).__name__} instead.")
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0. Got {temperature} instead.")
+        if isinstance(n_tokens, bool) or not isinstance(n_tokens, Integral) or n_tokens < 0:
+            raise ValueError(f"n_tokens must be an int >= 0. Got {n_tokens!r} instead.")
+        if not isinstance(temperature, Real) or not 0 <= temperature < np.inf:
+            raise ValueError(
+                f"temperature must be a finite number >= 0. Got {temperature!r} instead."
+            )
         rng = check_random_state(random_state)
         network = self.network_.astype(np.float64)
         ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
@@ -465,7 +506,7 @@ class RNNLanguageModel(BaseRNN):
             token = self._sample(out, temperature, rng)
             generated.append(self.tokens_[token])
             out, state = self._step(network, token, state, ws)
-        joiner = "" if self.analyzer == "char" else " "
+        joiner = "" if self.vectorizer_.analyzer == "char" else " "
         return joiner.join(generated)
 
     @staticmethod

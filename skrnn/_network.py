@@ -378,17 +378,19 @@ class RecurrentNetwork:
             scatter_rows(batch.inputs, d_layer_output.reshape(rows, -1), grads["W_emb"])
 
     # ------------------------------------------------------------- predicting
-    def predict(self, data, index=None):
+    def predict(self, data, index=None, head=None):
         """Outputs for the rows ``index`` of a :class:`~skrnn._sequences.SequenceData`.
 
-        As the head places them: ``(n, n_outputs)`` for the last-step head;
+        As the network's head (or ``head``, which places the outputs of a
+        head of the same kind otherwise) places them: ``(n, n_outputs)`` for the last-step head;
         ``(n, T, n_outputs)``, batch-first and zero on padded steps, for the
         every-step head. Sequences go through in chunks of similar length so
         memory stays bounded. Predictions run in float64 (from float32
         weights, if so trained) so a sequence's output does not depend on
         which others share its batch.
         """
-        network, head, ws = self.astype(np.float64), self._head, self.workspace()
+        network, ws = self.astype(np.float64), self.workspace()
+        head = self._head if head is None else head
         index = np.arange(len(data)) if index is None else np.asarray(index)
         lengths = data.lengths[index]
         order = np.argsort(-lengths, kind="stable")

@@ -25,6 +25,18 @@ def word_shape(token):
     return "".join(c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1])
 
 
+def _feature_list(function, token):
+    """A ``token_features`` callable's features of one token, checked."""
+    features = function(token)
+    if isinstance(features, (str, bytes)) or not hasattr(features, "__iter__"):
+        raise TypeError(
+            "The token_features callable must return a list of feature strings "
+            f"(None for an absent one), but for token {token!r} it returned "
+            f"{features!r}. Got {type(features).__name__} instead."
+        )
+    return list(features)
+
+
 def _affix(kind, n):
     def feature(token):
         if len(token) < n:
@@ -52,7 +64,9 @@ TOKEN_FEATURES = {
 }
 
 
-class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
+class SequenceVectorizer(
+    PersistenceMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Turn texts into padded sequences of token ids for the RNN estimators.
 
     Like :class:`~sklearn.feature_extraction.text.CountVectorizer` it learns a
@@ -61,12 +75,24 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
     Id 0 is padding and id 1 stands for any token outside the vocabulary; the
     vocabulary's ids start at 2, the most frequent token first.
 
+    The output is always a numpy array: its columns are steps, padded per
+    call, not named features, so ``set_output(transform="pandas")`` is
+    refused and a global ``transform_output`` setting leaves it alone.
+
     Parameters
     ----------
+    input : {'content', 'file', 'filename'}, default='content'
+        What the items of X are, as for CountVectorizer: the texts
+        themselves, open files to read, or names of files to read.
+    encoding : str, default='utf-8'
+        Encoding of bytes (and of files) to decode.
+    decode_error : {'strict', 'ignore', 'replace'}, default='strict'
+        What to do with bytes that are not valid in ``encoding``.
     analyzer : {'word', 'char'} or callable, default='word'
         'word' splits with ``token_pattern``, 'char' takes every character, a
-        callable maps one text to its list of tokens. Items that are already
-        lists of strings (pre-tokenized texts) are used as they are.
+        callable maps one text to its list of tokens (strings). Items that
+        are already lists of strings (pre-tokenized texts) are used as they
+        are.
     lowercase : bool, default=True
         Lower-case every token (also of pre-tokenized texts).
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
@@ -126,6 +152,9 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        "input": [StrOptions({"content", "file", "filename"})],
+        "encoding": [str],
+        "decode_error": [StrOptions({"strict", "ignore", "replace"})],
         "analyzer": [StrOptions({"word", "char"}), callable],
         "lowercase": ["boolean"],
         "token_pattern": [str],
@@ -143,6 +172,9 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         self,
         analyzer="word",
         *,
+        input="content",
+        encoding="utf-8",
+        decode_error="strict",
         lowercase=True,
         token_pattern=r"(?u)\b\w+\b",
         max_tokens=None,
@@ -152,6 +184,9 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         token_features=None,
     ):
         self.analyzer = analyzer
+        self.input = input
+        self.encoding = encoding
+        self.decode_error = decode_error
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.max_tokens = max_tokens
@@ -162,26 +197,65 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
 
     def _tokenize_all(self, texts):
         """Lists of tokens, one per text, with clear errors for bad input."""
-        if isinstance(texts, (str, bytes)):
+        texts = self._texts(texts)
+        pattern = self._pattern() if self.analyzer == "word" else None
+        return [self._tokenize(text, i, pattern) for i, text in enumerate(texts)]
+
+    def _texts(self, texts):
+        """X as a list (an iterator is read once), refusing what is not a
+        collection of texts."""
+        if isinstance(texts, list):
+            return texts
+        if isinstance(texts, (str, bytes)) and self.input == "content":
             raise TypeError(
                 "SequenceVectorizer expects an iterable of texts (or of token "
                 "lists), but got a single string. Wrap it in a list: [text]. Got "
-                "str instead."
+                f"{type(texts).__name__} instead."
+            )
+        if hasattr(texts, "columns"):
+            raise TypeError(
+                "X is a data frame: iterating it gives its column names, not its "
+                "texts. Select the column of texts, for example df['review']. Got "
+                f"{type(texts).__name__} instead."
             )
         if not hasattr(texts, "__iter__"):
             raise TypeError(
                 "SequenceVectorizer expects an iterable of texts (or of token "
                 f"lists). Got {type(texts).__name__} instead."
             )
-        pattern = re.compile(self.token_pattern) if self.analyzer == "word" else None
-        return [self._tokenize(text, i, pattern) for i, text in enumerate(texts)]
+        return list(texts)
+
+    def _pattern(self):
+        try:
+            return re.compile(self.token_pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"token_pattern={self.token_pattern!r} is not a regular expression "
+                f"({exc}). Got an invalid pattern instead."
+            ) from None
+
+    def _read(self, text):
+        """An item of X as the text it stands for (``input``, ``encoding``)."""
+        if self.input == "filename":
+            with open(text, "rb") as handle:
+                text = handle.read()
+        elif self.input == "file":
+            text = text.read()
+        if isinstance(text, bytes):
+            text = text.decode(self.encoding, self.decode_error)
+        return text
 
     def _tokenize(self, text, index, pattern):
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
+        text = self._read(text)
         if isinstance(text, str):
             if callable(self.analyzer):
                 tokens = list(self.analyzer(text))
+                if not all(isinstance(tok, str) for tok in tokens):
+                    raise TypeError(
+                        f"The analyzer callable must return a list of strings, but for "
+                        f"item {index} of X it returned {tokens[:5]!r}. Got non-string "
+                        "tokens instead."
+                    )
             elif self.analyzer == "char":
                 tokens = list(text)
             else:
@@ -229,8 +303,49 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         if functions is None:
             return docs
         if callable(functions):
-            return [[list(functions(tok)) for tok in doc] for doc in docs]
+            return [[_feature_list(functions, tok) for tok in doc] for doc in docs]
         return [[[f(tok) for f in functions] for tok in doc] for doc in docs]
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary of the texts X and return their token ids
+        (X is read once, so a generator works).
+
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            Texts, or texts already split into tokens (see ``input``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_texts, n_steps) or (n_texts, n_steps, k)
+            As :meth:`transform` returns them.
+        """
+        self._validate_params()
+        steps = self._steps(self._tokenize_all(X))
+        return self._fit_steps(steps)._padded(self._ids_of_steps(steps))
+
+    def set_output(self, *, transform=None):
+        """Only numpy output: the columns are steps, padded per call.
+
+        Parameters
+        ----------
+        transform : {'default'} or None
+            'pandas' and 'polars' are refused.
+
+        Returns
+        -------
+        self : object
+        """
+        if transform not in (None, "default"):
+            raise ValueError(
+                "SequenceVectorizer returns token ids, one column per step padded to "
+                "the longest text of each call: they are not named features, so "
+                f"set_output(transform={transform!r}) is not supported. Use the array "
+                f"as it is. Got transform={transform!r} instead."
+            )
+        return self
 
     def fit(self, X, y=None):
         """Learn the vocabulary of the texts X.
@@ -248,13 +363,15 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
             The fitted vectorizer.
         """
         self._validate_params()
-        docs = self._tokenize_all(X)
-        if not docs:
+        return self._fit_steps(self._steps(self._tokenize_all(X)))
+
+    def _fit_steps(self, steps):
+        """Learn the vocabulary from the texts' steps (:meth:`_steps`)."""
+        if not steps:
             raise ValueError(
                 "SequenceVectorizer needs at least one text to learn a vocabulary. "
                 "Got an empty X instead."
             )
-        steps = self._steps(docs)
         if self._plain():
             self.n_features_per_token_ = 1
             features = steps
@@ -263,7 +380,7 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
             features = [[f for step in doc for f in step if f is not None] for doc in steps]
         counts = Counter(f for doc in features for f in doc)
         doc_freq = Counter(f for doc in features for f in set(doc))
-        min_df = self.min_df if isinstance(self.min_df, Integral) else (self.min_df * len(docs))
+        min_df = self.min_df if isinstance(self.min_df, Integral) else (self.min_df * len(steps))
         kept = [tok for tok in counts if doc_freq[tok] >= min_df]
         kept.sort(key=lambda tok: (-counts[tok], tok))
         if self.max_tokens is not None:
@@ -287,7 +404,10 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
             ``n_steps`` is ``max_length`` if set, else the longest text (at
             least 1, so an empty text is one padding step).
         """
-        rows = self._id_lists(X)
+        return self._padded(self._id_lists(X))
+
+    def _padded(self, rows):
+        """Id lists as one array, padded (or cut) to the output's width."""
         width = self.max_length or max([len(r) for r in rows] + [1])
         k = self.n_features_per_token_
         out = np.full((len(rows), width, k), PAD_ID, dtype=np.int32)
@@ -302,8 +422,10 @@ class SequenceVectorizer(PersistenceMixin, TransformerMixin, BaseEstimator):
         """The ids of every text, unpadded: lists of int, or (T_i, k) arrays
         with token features."""
         check_is_fitted(self)
+        return self._ids_of_steps(self._steps(self._tokenize_all(X)))
+
+    def _ids_of_steps(self, steps):
         vocab, k = self.vocabulary_, self.n_features_per_token_
-        steps = self._steps(self._tokenize_all(X))
         if self._plain():
             return [[vocab.get(tok, UNKNOWN_ID) for tok in doc] for doc in steps]
         return [

@@ -181,7 +181,7 @@ def test_language_model_input(bad, exc, pattern):
 
 def test_language_model_generation_arguments():
     lm = RNNLanguageModel(hidden_size=4, max_iter=1).fit("abcabc")
-    with pytest.raises(ValueError, match="temperature must be >= 0"):
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
         lm.generate("a", temperature=-1)
     with pytest.raises(TypeError, match="prompt must be a string"):
         lm.generate(["a"])

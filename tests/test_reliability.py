@@ -5,11 +5,18 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score, cross_validate
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skrnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSequenceTagger
+from skrnn import (
+    RNNClassifier,
+    RNNLanguageModel,
+    RNNRegressor,
+    RNNSequenceTagger,
+    SequenceVectorizer,
+)
 from skrnn._training import SequenceBatches
 from skrnn.metrics import (
     flat_accuracy_score,
@@ -206,3 +213,89 @@ def test_flat_scorers_score_exactly_the_predicted_steps():
     assert "-1" not in report
     scores = cross_val_score(tagger, ids, y, cv=2, scoring=flat_f1_scorer)
     assert scores.max() < 0.9  # random labels: padding no longer inflates it
+
+
+TEXTS = ["the cat sat", "a dog ran home", "the end"]
+
+
+def test_vectorizer_output_is_never_pandas():
+    vec = SequenceVectorizer()
+    with config_context(transform_output="pandas"):
+        out = vec.fit_transform(TEXTS)
+    assert isinstance(out, np.ndarray) and out.shape == (3, 4)
+    with pytest.raises(ValueError, match="not named features"):
+        vec.set_output(transform="pandas")
+
+
+def test_texts_from_a_generator_are_read_once():
+    expected = SequenceVectorizer().fit_transform(TEXTS)
+    np.testing.assert_array_equal(SequenceVectorizer().fit_transform(t for t in TEXTS), expected)
+    lm = RNNLanguageModel(hidden_size=4, max_iter=1, random_state=0).fit(iter(TEXTS))
+    assert set("the cat") <= set(lm.vocabulary_)
+
+
+def test_texts_from_files(tmp_path):
+    paths = []
+    for i, text in enumerate(TEXTS):
+        paths.append(tmp_path / f"{i}.txt")
+        paths[-1].write_bytes(text.encode("latin-1") + b" caf\xe9")
+    ids = SequenceVectorizer(input="filename", encoding="latin-1").fit_transform(paths)
+    by_file = [open(p, "rb") for p in paths]
+    try:
+        same = SequenceVectorizer(input="file", encoding="latin-1").fit_transform(by_file)
+    finally:
+        for handle in by_file:
+            handle.close()
+    np.testing.assert_array_equal(ids, same)
+    with pytest.raises(UnicodeDecodeError):
+        SequenceVectorizer(input="filename").fit(paths)
+    lm = RNNLanguageModel(input="filename", decode_error="replace", max_iter=1, hidden_size=4)
+    lm.fit(str(paths[0]))
+    assert "c" in lm.vocabulary_ and "/" not in lm.vocabulary_  # the text, not the path
+    assert np.isfinite(lm.score(str(paths[1])))
+
+
+class _Frame:
+    """What matters of a data frame here: iterating it gives column names."""
+
+    columns = ["review"]
+
+    def __iter__(self):
+        return iter(self.columns)
+
+
+@pytest.mark.parametrize(
+    "params, X, exc, pattern",
+    [
+        (dict(), _Frame(), TypeError, "data frame.*df\\['review'\\]"),
+        (dict(token_pattern="(unclosed"), TEXTS, ValueError, "token_pattern="),
+        (dict(analyzer=lambda t: [len(t)]), TEXTS, TypeError, "analyzer callable"),
+        (dict(token_features=lambda t: t.upper()), TEXTS, TypeError, "token_features callable"),
+    ],
+)
+def test_vectorizer_input_and_parameter_errors(params, X, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        SequenceVectorizer(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        (dict(n_tokens=-1), "n_tokens must be an int >= 0"),
+        (dict(n_tokens=2.5), "n_tokens must be an int >= 0"),
+        (dict(temperature=np.inf), "temperature must be a finite number"),
+        (dict(temperature=np.nan), "temperature must be a finite number"),
+    ],
+)
+def test_generate_arguments(kwargs, pattern):
+    lm = RNNLanguageModel(hidden_size=4, max_iter=1).fit("abcabc")
+    with pytest.raises(ValueError, match=pattern):
+        lm.generate("a", **kwargs)
+
+
+def test_language_model_empty_vocabulary_and_no_prompt():
+    with pytest.raises(ValueError, match="kept no token in its vocabulary"):
+        RNNLanguageModel(min_df=2, max_iter=1).fit(["ab", "cd"])
+    lm = RNNLanguageModel(hidden_size=4, max_iter=1).fit("abcabc")
+    with pytest.raises(ValueError, match="at least one prompt"):
+        lm.predict_proba([])
