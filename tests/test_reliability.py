@@ -18,6 +18,7 @@ from skrnn import (
     SequenceVectorizer,
 )
 from skrnn._training import SequenceBatches
+from skrnn.datasets import load_conllu
 from skrnn.metrics import (
     flat_accuracy_score,
     flat_accuracy_scorer,
@@ -299,3 +300,13 @@ def test_language_model_empty_vocabulary_and_no_prompt():
     lm = RNNLanguageModel(hidden_size=4, max_iter=1).fit("abcabc")
     with pytest.raises(ValueError, match="at least one prompt"):
         lm.predict_proba([])
+
+
+def test_conllu_bom_blank_looking_lines_and_bad_bytes(tmp_path):
+    token = "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n"
+    path = tmp_path / "a.conllu"
+    path.write_bytes(("\ufeff# text = Hi\n" + token + "   \n" + token + "\n").encode("utf-8"))
+    assert load_conllu(path) == ([["Hi"], ["Hi"]], [["INTJ"], ["INTJ"]])
+    path.write_bytes(token.encode() + token.replace("Hi", "H\xe9").encode("latin-1"))
+    with pytest.raises(ValueError, match=r"a.conllu:2 is not UTF-8"):
+        load_conllu(path)

@@ -51,28 +51,42 @@ def load_conllu(path, *, tag="upos"):
     column = _TAG_COLUMNS[tag]
     sentences, tags = [], []
     words, labels = [], []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n")
-            if not line:
-                if words:
-                    sentences.append(words)
-                    tags.append(labels)
-                words, labels = [], []
-                continue
-            if line.startswith("#"):
-                continue
-            fields = line.split("\t")
-            if len(fields) != 10:
-                raise ValueError(
-                    f"{path}:{number} is not a CoNLL-U token line (10 tab-separated "
-                    f"fields). Got {len(fields)} fields instead."
-                )
-            if "-" in fields[0] or "." in fields[0]:
-                continue
-            words.append(fields[1])
-            labels.append(fields[column])
+    for number, line in _lines(path):
+        if not line.strip():  # a sentence ends at a blank (or blank-looking) line
+            if words:
+                sentences.append(words)
+                tags.append(labels)
+            words, labels = [], []
+            continue
+        if line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 10:
+            raise ValueError(
+                f"{path}:{number} is not a CoNLL-U token line (10 tab-separated "
+                f"fields). Got {len(fields)} fields instead."
+            )
+        if "-" in fields[0] or "." in fields[0]:
+            continue
+        words.append(fields[1])
+        labels.append(fields[column])
     if words:
         sentences.append(words)
         tags.append(labels)
     return sentences, tags
+
+
+def _lines(path):
+    """``(number, line)`` of a UTF-8 file, a byte-order mark dropped; bytes
+    that are not UTF-8 are an error that names the line."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{path}:{number} is not UTF-8 ({exc.reason} at byte {exc.start}); "
+                    "CoNLL-U files are UTF-8. Re-encode the file. Got other bytes "
+                    "instead."
+                ) from None
+            yield number, line.rstrip("\r\n")
