@@ -416,7 +416,7 @@ class SupervisedRNN(BaseRNN):
     def _record_validation(self, data, targets, held_out):
         network = self.network_
         outputs = network.predict(data, held_out)
-        outputs, target = network._head.real(outputs, targets[held_out], data.lengths[held_out])
+        outputs, target = network._head.real(outputs, targets, data, held_out)
         weight = np.full(len(target), 1.0 / len(target))
         loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
         score = self._validation_score(outputs, target)

@@ -86,16 +86,19 @@ class LastStepHead:
         return targets[batch.rows], np.full(n, 1.0 / n, dtype=dtype)
 
     def new_predictions(self, lengths, n_outputs):
-        """Room for the predictions of sequences of these ``lengths``."""
-        return np.empty((len(lengths), n_outputs))
+        """Room for the predictions of sequences of these ``lengths``, and
+        the slot of each sequence's first one."""
+        return np.empty((len(lengths), n_outputs)), np.arange(len(lengths))
 
-    def place(self, predictions, positions, out, batch):
-        """Put a batch's outputs at ``positions`` (in the batch's order)."""
-        predictions[positions] = out
+    def place(self, predictions, slots, out, batch):
+        """Put a batch's outputs at their sequences' ``slots`` (in the
+        batch's order)."""
+        predictions[slots] = out
 
-    def real(self, outputs, targets, lengths):
-        """Outputs and targets of the predicted units, flat (for scoring)."""
-        return outputs, targets
+    def real(self, outputs, targets, data, index):
+        """Outputs and targets of the sequences ``index`` of ``data``, one
+        row per predicted unit (for validation scores)."""
+        return outputs, targets[index]
 
 
 class EveryStepHead(LastStepHead):
@@ -115,22 +118,27 @@ class EveryStepHead(LastStepHead):
         return out.reshape(batch.n_steps, batch.n_sequences, -1)  # (T, B, n_outputs)
 
     def batch_targets(self, targets, batch, dtype):
-        """Time-major flat targets of the real steps' rows; the loss is the
-        mean over a batch's real steps."""
-        mask = batch.step_mask().ravel()  # (T * B,)
-        target = targets[batch.rows, : batch.n_steps].T.ravel()
+        """A batch's rows of the per-step ``targets`` (every real step's,
+        sequence after sequence, end to end), time-major and 0 on padded
+        steps; the loss is the mean over the batch's real steps."""
+        position, real = batch.step_positions()  # (T, B)
+        position = np.minimum(position, len(targets) - 1)  # an empty last sequence
+        target = np.where(real, targets[position], 0).ravel()
+        mask = real.ravel()
         return target, mask.astype(dtype) / mask.sum()
 
     def new_predictions(self, lengths, n_outputs):
-        return np.zeros((len(lengths), int(lengths.max()), n_outputs))
+        """One row per real step, sequence after sequence: no padding."""
+        slots = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+        return np.empty((int(lengths.sum()), n_outputs)), slots
 
-    def place(self, predictions, positions, out, batch):
-        out = out.swapaxes(0, 1) * batch.step_mask().T[:, :, None]
-        predictions[positions, : batch.n_steps] = out
+    def place(self, predictions, slots, out, batch):
+        real = batch.step_mask()  # (T, B)
+        position = slots[None, :] + np.arange(batch.n_steps)[:, None]
+        predictions[position[real]] = out[real]
 
-    def real(self, outputs, targets, lengths):
-        mask = np.arange(outputs.shape[1])[None, :] < lengths[:, None]
-        return outputs[mask], targets[:, : outputs.shape[1]][mask]
+    def real(self, outputs, targets, data, index):
+        return outputs, targets[data.steps_of(index)]
 
 
 class FinalStepHead(EveryStepHead):
@@ -139,11 +147,11 @@ class FinalStepHead(EveryStepHead):
     distributions of every step."""
 
     def new_predictions(self, lengths, n_outputs):
-        return np.empty((len(lengths), n_outputs))
+        return LastStepHead.new_predictions(self, lengths, n_outputs)
 
-    def place(self, predictions, positions, out, batch):
+    def place(self, predictions, slots, out, batch):
         last = np.maximum(batch.lengths - 1, 0)
-        predictions[positions] = out[last, np.arange(batch.n_sequences)]
+        predictions[slots] = out[last, np.arange(batch.n_sequences)]
 
 
 HEADS = {"last": LastStepHead, "every": EveryStepHead}

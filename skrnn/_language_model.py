@@ -110,7 +110,9 @@ class _Windows:
     def batch(self, window, dtype):
         """The :class:`Batch` of window ``window`` of every stream, and its
         targets as ``(T * B,)`` time-major with a mask of the real steps."""
-        data = SequenceData(self.inputs[:, window, :, None], self.lengths[:, window], TOKENS)
+        data = SequenceData.from_padded(
+            self.inputs[:, window, :, None], self.lengths[:, window], TOKENS
+        )
         batch = data.batch(None, dtype)
         targets = self.targets[batch.rows, window, : batch.n_steps].T.ravel()
         return batch, targets, batch.step_mask().ravel()
@@ -454,12 +456,10 @@ class RNNLanguageModel(BaseRNN):
                 "predict_proba needs at least one prompt (an empty string asks for "
                 "the first token of a text). Got no prompt instead."
             )
-        rows = [[PAD_ID] + ids for ids in prompts]  # the "start of text" step first
-        lengths = np.array([len(r) for r in rows])
-        values = np.zeros((len(rows), lengths.max(), 1), dtype=np.intp)
-        for i, r in enumerate(rows):
-            values[i, : len(r), 0] = r
-        proba = self.network_.predict(SequenceData(values, lengths, TOKENS), head=FinalStepHead())
+        rows = [[PAD_ID] + list(ids) for ids in prompts]  # the "start of text" step first
+        steps = np.concatenate(rows).astype(np.intp)[:, None]
+        data = SequenceData(steps, [len(r) for r in rows], TOKENS)
+        proba = self.network_.predict(data, head=FinalStepHead())
         return proba[0] if single else proba
 
     def generate(self, prompt="", n_tokens=200, temperature=1.0, random_state=None):
@@ -511,7 +511,7 @@ class RNNLanguageModel(BaseRNN):
 
     @staticmethod
     def _step(network, token, state, ws):
-        data = SequenceData(np.array([[[token]]]), np.array([1]), TOKENS)
+        data = SequenceData(np.array([[token]]), np.array([1]), TOKENS)
         out, cache = network.forward(data.batch(None, np.float64), state, ws)
         return out[0, 0].copy(), network.final_states(cache)
 

@@ -382,24 +382,28 @@ class RecurrentNetwork:
         """Outputs for the rows ``index`` of a :class:`~skrnn._sequences.SequenceData`.
 
         As the network's head (or ``head``, which places the outputs of a
-        head of the same kind otherwise) places them: ``(n, n_outputs)`` for the last-step head;
-        ``(n, T, n_outputs)``, batch-first and zero on padded steps, for the
-        every-step head. Sequences go through in chunks of similar length so
-        memory stays bounded. Predictions run in float64 (from float32
-        weights, if so trained) so a sequence's output does not depend on
-        which others share its batch.
+        head of the same kind otherwise) places them: ``(n, n_outputs)`` for
+        the last-step head; ``(n_steps, n_outputs)``, one row per real step,
+        sequence after sequence, for the every-step head. Sequences go
+        through in length-sorted chunks, each padded only to its own
+        longest, so memory follows the data. Predictions run in float64
+        (from float32 weights, if so trained) so a sequence's output does
+        not depend on which others share its batch.
         """
         network, ws = self.astype(np.float64), self.workspace()
         head = self._head if head is None else head
         index = np.arange(len(data)) if index is None else np.asarray(index)
         lengths = data.lengths[index]
         order = np.argsort(-lengths, kind="stable")
-        predictions = head.new_predictions(lengths, self.n_outputs)
+        predictions, slots = head.new_predictions(lengths, self.n_outputs)
         width = self._cell.n_gates * self.n_directions * self.hidden_size
-        size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (max(int(lengths.max()), 1) * width)))
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
+        start = 0
+        while start < len(order):
+            # as many sequences as fit the buffer at the chunk's longest length
+            longest = max(int(lengths[order[start]]), 1)
+            size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * width)))
+            chunk, start = order[start : start + size], start + size
             batch = data.batch(index[chunk], np.float64)
             out, _ = network.forward(batch, ws=ws)
-            head.place(predictions, chunk[batch.order], out, batch)
+            head.place(predictions, slots[chunk[batch.order]], out, batch)
         return predictions

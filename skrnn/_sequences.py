@@ -67,37 +67,64 @@ class InputSpec:
 
 
 class SequenceData:
-    """Validated sequences, padded and batch-first.
+    """Validated sequences, their real steps stored end to end.
+
+    No sequence is padded to the longest one of a call: batches are padded
+    only to their own longest sequence, so memory follows the data.
 
     Parameters
     ----------
-    values : ndarray of shape (n, T, d) float, or (n, T, k) intp
-        Padded sequences; padding is zero.
+    steps : ndarray of shape (n_steps_total, d) float, or (n_steps_total, k) intp
+        Every sequence's real steps, sequence after sequence.
     lengths : ndarray of shape (n,)
-        Real length of every sequence.
+        Real length of every sequence (0 for one that is all padding).
     kind : {'dense', 'tokens'}
     source_mask : ndarray of shape (n, T_source) of bool or None
         For a padded array X, which of its steps are real (in order); None
         when every sequence's steps are a prefix of its row.
     """
 
-    def __init__(self, values, lengths, kind, source_mask=None):
-        self.values = values
-        self.lengths = lengths
+    def __init__(self, steps, lengths, kind, source_mask=None):
+        self.steps = steps
+        self.lengths = np.asarray(lengths, dtype=np.intp)
         self.kind = kind
         self.source_mask = source_mask
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.intp)
+
+    @classmethod
+    def from_padded(cls, values, lengths, kind, source_mask=None):
+        """From padded rows ``(n, T, d|k)`` whose real steps are a prefix."""
+        real = np.arange(values.shape[1])[None, :] < np.asarray(lengths)[:, None]
+        return cls(values[real], lengths, kind, source_mask)
+
+    @property
+    def width(self):
+        """Features (dense) or ids (tokens) per step."""
+        return self.steps.shape[1]
 
     def real_steps(self):
         """Boolean mask of the real steps in the layout X came in."""
         if self.source_mask is not None:
             return self.source_mask
-        return np.arange(self.values.shape[1])[None, :] < self.lengths[:, None]
+        return np.arange(max(self.lengths.max(), 1))[None, :] < self.lengths[:, None]
+
+    def split(self, flat):
+        """Per-step results ``(n_steps_total, ...)`` as one array per sequence."""
+        return np.split(flat, np.cumsum(self.lengths)[:-1])
+
+    def steps_of(self, index):
+        """Positions among the steps end to end of the steps of the
+        sequences ``index``, sequence after sequence."""
+        lengths = self.lengths[index]
+        before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        return np.repeat(self.starts[index] - before, lengths) + np.arange(lengths.sum())
 
     def __len__(self):
-        return self.values.shape[0]
+        return len(self.lengths)
 
     def batch(self, index=None, dtype=np.float64):
-        """Time-major :class:`Batch` of the rows ``index`` (all rows if None)."""
+        """Time-major :class:`Batch` of the rows ``index`` (all rows if None),
+        padded to the longest of them."""
         if index is None:
             index = np.arange(len(self))
         index = np.asarray(index)
@@ -105,12 +132,23 @@ class SequenceData:
         rows = index[order]
         lengths = self.lengths[rows]
         n_steps = int(lengths[0]) if len(rows) else 0
-        values = self.values[rows, :n_steps].swapaxes(0, 1)  # (T, B, d|k)
-        if self.kind == DENSE:
-            inputs = np.ascontiguousarray(values, dtype=dtype)
+        position, real = _step_positions(self.starts[rows], lengths, n_steps)  # (T, B)
+        if len(self.steps):
+            inputs = np.take(self.steps, np.minimum(position, len(self.steps) - 1), axis=0)
         else:
-            inputs = np.ascontiguousarray(values)
-        return Batch(inputs, lengths, order, rows)
+            inputs = np.zeros((n_steps, len(rows), self.width), dtype=self.steps.dtype)
+        inputs[~real] = 0
+        if self.kind == DENSE:
+            inputs = np.ascontiguousarray(inputs, dtype=dtype)
+        return Batch(inputs, lengths, order, rows, self.starts[rows])
+
+
+def _step_positions(starts, lengths, n_steps):
+    """``(T, B)`` positions in the end-to-end steps of every step of the
+    sequences that start at ``starts``, and which of them are real."""
+    steps = np.arange(n_steps)[:, None]
+    real = steps < lengths[None, :]
+    return starts[None, :] + np.where(real, steps, 0), real
 
 
 class Batch:
@@ -124,15 +162,18 @@ class Batch:
         ``order[i]`` is the position, in the requested rows, of batch row ``i``.
     rows : ndarray of shape (B,)
         Index of every batch row in the :class:`SequenceData` it came from.
+    starts : ndarray of shape (B,)
+        Where each batch row's steps start among the data's steps end to end.
     batch_sizes : list of int, length T
         Number of sequences still running at each step.
     """
 
-    def __init__(self, inputs, lengths, order, rows):
+    def __init__(self, inputs, lengths, order, rows, starts):
         self.inputs = inputs
         self.lengths = lengths
         self.order = order
         self.rows = rows
+        self.starts = starts
         n_steps = inputs.shape[0]
         # Python ints: they slice faster than numpy integers in the time loop.
         self.batch_sizes = (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1).tolist()
@@ -148,6 +189,11 @@ class Batch:
     def step_mask(self):
         """Boolean ``(T, B)`` mask of the real (non-padded) steps."""
         return np.arange(self.n_steps)[:, None] < self.lengths[None, :]
+
+    def step_positions(self):
+        """``(T, B)`` positions of the batch's steps among the data's steps
+        end to end (padded steps point at a real one), and the real mask."""
+        return _step_positions(self.starts, self.lengths, self.n_steps)
 
 
 def _looks_like_text(X):
@@ -212,19 +258,13 @@ def _as_token_array(arr, input_type, where):
     return ids
 
 
-def _compact_tokens(ids):
-    """Move padding ids to the end of each row; return ids and lengths.
-
-    A step is padding when all its ids are 0, wherever it stands (in every
-    token layout): it is skipped, so a sequence is the same whether it is
-    pre-padded, post-padded or padded inside, and whatever shares its call.
-    """
+def _token_data(ids):
+    """:class:`SequenceData` of padded ids ``(n, T, k)``: a step is padding
+    when all its ids are 0, wherever it stands (in every token layout), and
+    is skipped, so a sequence is the same whether it is pre-padded,
+    post-padded or padded inside, and whatever shares its call."""
     real = ids.any(axis=2)  # (n, T)
-    lengths = real.sum(axis=1)
-    if not np.array_equal(real, np.arange(ids.shape[1])[None, :] < lengths[:, None]):
-        order = np.argsort(~real, axis=1, kind="stable")
-        ids = np.take_along_axis(ids, order[:, :, None], axis=1)
-    return ids, lengths, real
+    return SequenceData(ids[real], real.sum(axis=1), TOKENS, real)
 
 
 def _from_list(X, input_type):
@@ -293,23 +333,21 @@ def _from_list(X, input_type):
             )
         seqs.append(arr)
     lengths = np.array([len(s) for s in seqs], dtype=np.intp)
-    n_feat = seqs[0].shape[1]
     if kind == TOKENS:
-        values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.intp)
-        for i, arr in enumerate(seqs):
-            values[i, : len(arr)] = _as_token_array(arr, input_type, f"sequence {i}")
-        values, lengths, _ = _compact_tokens(values)
-        return SequenceData(values, lengths, kind)
-    values = np.zeros((len(seqs), lengths.max(), n_feat), dtype=np.float64)
-    for i, arr in enumerate(seqs):
-        values[i, : len(arr)] = arr
-    if not np.all(np.isfinite(values)):
-        i = int(np.flatnonzero(~np.isfinite(values).all(axis=(1, 2)))[0])
+        ids = [_as_token_array(arr, input_type, f"sequence {i}") for i, arr in enumerate(seqs)]
+        steps = np.concatenate(ids)
+        real = steps.any(axis=1)  # id 0 is padding wherever it stands
+        counts = np.add.reduceat(real, np.r_[0, np.cumsum(lengths)[:-1]]) if len(real) else real
+        return SequenceData(steps[real], counts, kind)
+    steps = np.concatenate([arr.astype(np.float64, copy=False) for arr in seqs])
+    if not np.all(np.isfinite(steps)):
+        first = np.flatnonzero(~np.isfinite(steps).all(axis=1))[0]
+        i = int(np.searchsorted(np.cumsum(lengths), first, side="right"))
         raise ValueError(
             f"Input X contains NaN or infinity (first in sequence {i}). Remove or "
             "impute those values first. Got non-finite values instead."
         )
-    return SequenceData(values, lengths, kind)
+    return SequenceData(steps, lengths, kind)
 
 
 def _from_array(X, input_type):
@@ -327,7 +365,7 @@ def _from_array(X, input_type):
     if kind == DENSE and arr.ndim == 2:
         values = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         lengths = np.full(len(values), values.shape[1])
-        return SequenceData(values[:, :, None], lengths, kind), "table"
+        return SequenceData(values.reshape(-1, 1), lengths, kind), "table"
     values = check_array(X, dtype=None, allow_nd=True)
     if values.ndim > 3:
         raise ValueError(
@@ -338,12 +376,10 @@ def _from_array(X, input_type):
     if values.ndim == 2:
         values = values[:, :, None]
     if kind == TOKENS:
-        ids, lengths, real = _compact_tokens(_as_token_array(values, input_type, "X"))
-        return SequenceData(ids, lengths, kind, real), layout
-    values = check_array(values.reshape(len(values), -1), dtype=[np.float64, np.float32]).reshape(
-        values.shape
-    )
-    return SequenceData(values, np.full(len(values), values.shape[1]), kind), layout
+        return _token_data(_as_token_array(values, input_type, "X")), layout
+    n, T, d = values.shape
+    values = check_array(values.reshape(n, -1), dtype=[np.float64, np.float32])
+    return SequenceData(values.reshape(n * T, d), np.full(n, T), kind), layout
 
 
 def _from_stream(X, input_type):
@@ -351,11 +387,11 @@ def _from_stream(X, input_type):
     arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
     kind = _decide_kind(arr.dtype.kind, input_type)
     dtype = None if kind == TOKENS else [np.float64, np.float32]
-    values = check_array(X, dtype=dtype, input_name="X")[None]
+    values = check_array(X, dtype=dtype, input_name="X")
     if kind == TOKENS:
         # every row of a stream is a step, even one whose ids are all 0
         values = _as_token_array(values, input_type, "X")
-    return SequenceData(values, np.array([values.shape[1]]), kind)
+    return SequenceData(values, np.array([len(values)]), kind)
 
 
 def is_nested_scalar_table(X):
@@ -419,14 +455,16 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
         data, layout = _from_array(X, input_type)
     if len(data) == 0:
         raise ValueError("X holds 0 sequences; at least one is required. Got an empty X instead.")
-    values, width = data.values, data.values.shape[2]
-    n_tokens = max(int(values.max()) + 1, UNKNOWN_ID + 1) if data.kind == TOKENS else None
+    steps, width = data.steps, data.width
+    n_tokens = None
+    if data.kind == TOKENS:
+        n_tokens = max(int(steps.max(initial=0)) + 1, UNKNOWN_ID + 1)
     if spec is None and n_tokens is not None:
-        _check_vocabulary_size(n_tokens, int(np.count_nonzero(values)))
+        _check_vocabulary_size(n_tokens, int(np.count_nonzero(steps)))
     if spec is not None:
         _check_width(spec, data.kind, width)
         if data.kind == TOKENS:
-            data.values = _clip_unknown_ids(values, spec.n_tokens)
+            data.steps = _clip_unknown_ids(steps, spec.n_tokens)
     return data, InputSpec(layout, data.kind, width, n_tokens)
 
 

@@ -84,9 +84,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         codes, fitted = self._encode_labels(flat, reset, classes)
         if reset:
             fitted["_label_layout"] = layout
-        targets = np.zeros(data.values.shape[:2], dtype=np.intp)  # (n, T), 0 on padding
-        targets[np.arange(data.values.shape[1])[None, :] < data.lengths[:, None]] = codes
-        return targets, len(fitted["classes_"]), fitted
+        return codes, len(fitted["classes_"]), fitted  # one per real step, end to end
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -111,17 +109,18 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _in_y_form(self, per_step, data, fill):
-        """Arrange per-step results ``(n, T, ...)`` in the form y had in fit."""
+        """Arrange per-step results (one row per real step, sequence after
+        sequence) in the form y had in fit."""
         form = self._label_layout.form
         if form == "stream":
-            return per_step[0, : data.lengths[0]]
+            return per_step
         if form == "array":
             mask = data.real_steps()
-            out = np.empty(mask.shape + per_step.shape[2:], dtype=per_step.dtype)
+            out = np.empty(mask.shape + per_step.shape[1:], dtype=per_step.dtype)
             out[...] = fill
-            out[mask] = per_step[np.arange(per_step.shape[1])[None, :] < data.lengths[:, None]]
+            out[mask] = per_step
             return out
-        return [per_step[i, :n] for i, n in enumerate(data.lengths)]
+        return data.split(per_step)
 
     def predict_proba(self, X):
         """Probability of each label at every step.
@@ -160,7 +159,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     def _predict_with_data(self, X):
         """``predict(X)`` and the validated sequences it was computed from."""
         proba, data = self._predict_outputs(X)
-        labels = self.classes_[proba.argmax(axis=2)]
+        labels = self.classes_[proba.argmax(axis=1)]
         pad = self._label_layout.pad_label
         return self._in_y_form(labels, data, self.classes_[0] if pad is None else pad), data
 

@@ -6,7 +6,7 @@ from skrnn._network import LOSS_FUNCTIONS, RecurrentNetwork
 
 
 def make_network(data, n_outputs, rng, **kwargs):
-    n_inputs = int(data.values.max()) + 1 if data.kind == "tokens" else data.values.shape[2]
+    n_inputs = int(data.steps.max()) + 1 if data.kind == "tokens" else data.width
     net = RecurrentNetwork(n_inputs, n_outputs, input_kind=data.kind, dtype=np.float64, **kwargs)
     net.initialize(rng)
     perturb(net, rng)

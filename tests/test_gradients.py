@@ -64,7 +64,7 @@ def _check_head(cell, kind, num_layers, bidirectional, head, loss, seed):
         output_activation="softmax" if loss == "log_loss" else "identity",
     )
     batch = data.batch()
-    shape = data.values.shape[:1] if head == "last" else data.values.shape[:2]
+    shape = (len(data),) if head == "last" else (int(data.lengths.sum()),)
     if loss == "log_loss":
         targets = rng.randint(n_out, size=shape)
     else:
