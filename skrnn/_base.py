@@ -218,8 +218,10 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
 
     @property
     def coefs_(self):
-        """Named weight arrays (views of the flat parameter vector)."""
+        """Named weight arrays (views of the flat parameter vector; what is
+        written to them is what the model predicts with)."""
         check_is_fitted(self)
+        self.network_.weights_changed()
         return self.network_.params
 
 

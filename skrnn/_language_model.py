@@ -382,7 +382,7 @@ class RNNLanguageModel(BaseRNN):
     # ------------------------------------------------------------ inference
     def _log_likelihood(self, docs):
         """Sum of log p(token | preceding tokens of its document), and count."""
-        network = self.network_.astype(np.float64)
+        network = self.network_.predictor()
         ws = network.workspace()
         tiny = np.finfo(float).tiny
 
@@ -494,7 +494,7 @@ class RNNLanguageModel(BaseRNN):
                 f"temperature must be a finite number >= 0. Got {temperature!r} instead."
             )
         rng = check_random_state(random_state)
-        network = self.network_.astype(np.float64)
+        network = self.network_.predictor()
         ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
         state = np.zeros(network.state_shape(1))
         ws = network.workspace()

@@ -223,8 +223,24 @@ class RecurrentNetwork:
         )
         return other
 
+    def predictor(self):
+        """This network in float64, for predictions: itself if it is float64,
+        else a copy made once and kept until :meth:`weights_changed` (and
+        left out of pickles), so no prediction copies the weights again."""
+        if self.dtype == np.float64:
+            return self
+        copy = self.__dict__.get("_float64")
+        if copy is None:
+            copy = self._float64 = self.astype(np.float64)
+        return copy
+
+    def weights_changed(self):
+        """Drop the float64 copy of :meth:`predictor`: ``coef`` was written."""
+        self.__dict__.pop("_float64", None)
+
     def __getstate__(self):
         state = self.__dict__.copy()
+        state.pop("_float64", None)  # rebuilt when first needed
         del state["params"]  # views, rebuilt on load
         state["dtype"] = self.dtype.name  # a plain str: nothing for skops to trust
         return state
@@ -251,6 +267,7 @@ class RecurrentNetwork:
         self.params["b_out"][...] = 0.0
         for name in self.lookup_tables():
             self.params[name][0] = 0.0  # padding / missing id
+        self.weights_changed()
 
     def lookup_tables(self):
         """Names of the weights whose rows token ids select; their row 0
@@ -390,7 +407,7 @@ class RecurrentNetwork:
         (from float32 weights, if so trained) so a sequence's output does
         not depend on which others share its batch.
         """
-        network, ws = self.astype(np.float64), self.workspace()
+        network, ws = self.predictor(), self.workspace()
         head = self._head if head is None else head
         index = np.arange(len(data)) if index is None else np.asarray(index)
         lengths = data.lengths[index]

@@ -96,6 +96,7 @@ class Trainer:
             self.reference = max(loss, self.baseline)
         clip_gradients(self.grad, self.clip_value, self.clip_norm)
         self.optimizer.update_params(self.network.coef, self.grad)
+        self.network.weights_changed()
         return loss, cache
 
     def diverged(self, loss):
@@ -259,6 +260,7 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
                 problem = _divergence(trainer, loss)
             if problem:
                 network.coef[...] = snapshot
+                network.weights_changed()
                 raise ValueError(
                     f"Training diverged: {problem} in epoch {done + 1} of this call. "
                     "The weights before that epoch were restored, so the model can "
@@ -287,6 +289,7 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
     finally:
         if monitor.best_coef is not None:
             network.coef[...] = monitor.best_coef
+            network.weights_changed()
     return stopped
 
 

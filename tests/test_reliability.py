@@ -1,6 +1,8 @@
 """What a hostile user tries: padding inside sequences, divergence, Ctrl-C in a
 search, failed fits, changed architectures, odd containers and ids."""
 
+import pickle
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -310,3 +312,20 @@ def test_conllu_bom_blank_looking_lines_and_bad_bytes(tmp_path):
     path.write_bytes(token.encode() + token.replace("Hi", "H\xe9").encode("latin-1"))
     with pytest.raises(ValueError, match=r"a.conllu:2 is not UTF-8"):
         load_conllu(path)
+
+
+def test_float32_model_keeps_one_float64_copy_for_predictions():
+    X = RNG.randint(1, 20_000, size=(40, 10))
+    X[0, 0] = 19_999
+    clf = RNNClassifier(hidden_size=64, cell="lstm", max_iter=1, random_state=0)
+    clf.fit(X, np.arange(40) % 2)
+    clf.predict_proba(X[:1])  # builds the float64 copy once
+    tracemalloc.start()
+    first = clf.predict_proba(X[:1])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    weights = clf.network_.coef.nbytes  # 20 MB
+    assert peak < weights / 10, f"peak {peak / 2**20:.1f} MiB"
+    clf.partial_fit(X, np.arange(40) % 2)  # new weights: the copy follows
+    assert not np.array_equal(clf.predict_proba(X[:1]), first)
+    assert len(pickle.dumps(clf)) < 1.1 * weights + 20_000
