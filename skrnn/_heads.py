@@ -115,7 +115,7 @@ class EveryStepHead(LastStepHead):
         top.to_direction(d_features.reshape(T, B, -1), direction, d_states)
 
     def shape_outputs(self, out, batch):
-        return out.reshape(batch.n_steps, batch.n_sequences, -1)  # (T, B, n_outputs)
+        return out.reshape(batch.n_steps, batch.n_sequences, out.shape[-1])  # (T, B, n_outputs)
 
     def batch_targets(self, targets, batch, dtype):
         """A batch's rows of the per-step ``targets`` (every real step's,

@@ -329,3 +329,15 @@ def test_float32_model_keeps_one_float64_copy_for_predictions():
     clf.partial_fit(X, np.arange(40) % 2)  # new weights: the copy follows
     assert not np.array_equal(clf.predict_proba(X[:1]), first)
     assert len(pickle.dumps(clf)) < 1.1 * weights + 20_000
+
+
+def test_predicting_only_padding():
+    """A call whose sequences are all padding predicts from the initial
+    state (a sequence of no steps), for every head."""
+    tagger = RNNSequenceTagger(hidden_size=4, max_iter=2, random_state=0).fit(IDS, IDS % 2)
+    assert tagger.predict_proba(np.zeros((2, 3), dtype=int)).shape == (2, 3, 2)
+    listed = RNNSequenceTagger(hidden_size=4, max_iter=2).fit([[1, 2], [3]], [[0, 1], [1]])
+    assert [len(p) for p in listed.predict([[0, 0], [2]])] == [0, 1]
+    clf = RNNClassifier(hidden_size=4, max_iter=2, random_state=0).fit(IDS, LABELS)
+    proba = clf.predict_proba(np.zeros((3, 4), dtype=int))
+    np.testing.assert_allclose(proba, clf.predict_proba(np.zeros((1, 1), dtype=int))[[0, 0, 0]])
