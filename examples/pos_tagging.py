@@ -1,8 +1,8 @@
 """Part-of-speech tagging of the UD English LinES treebank with RNNSequenceTagger.
 
-Reads ``en_lines-ud-train.conllu`` and ``en_lines-ud-dev.conllu`` from
-``../shared/data/ud_english_lines`` (or ``--data-dir``; the treebank is
-CC BY-NC-SA and is never copied into skrnn). Trains bidirectional taggers on
+Fetches the treebank's train and dev files into the data cache once
+(``--data-home`` points at another folder; the treebank is CC BY-NC-SA and
+is never copied into skrnn). Trains bidirectional taggers on
 word ids and on per-token features (word, affixes, shape: one id each,
 summed), reports dev token accuracy and a per-tag report beside a
 most-frequent-tag baseline computed here and, when ``sklearn-crfsuite`` is
@@ -10,7 +10,7 @@ installed (``pip install -e ".[bench]"``), a CRF with the same token
 features plus the neighbouring words, then runs a small GridSearchCV over the
 tagger inside a pipeline.
 
-    python examples/pos_tagging.py [--data-dir PATH] [--cell gru] [--max-iter 15]
+    python examples/pos_tagging.py [--data-home PATH] [--cell gru] [--max-iter 15]
                                    [--embedding-dim E]
 """
 
@@ -18,17 +18,14 @@ import argparse
 import time
 import warnings
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNSequenceTagger, SequenceVectorizer
-from skrnn.datasets import load_conllu
+from skrnn.datasets import fetch_ud_treebank
 from skrnn.metrics import flat_accuracy_score, flat_accuracy_scorer, flat_classification_report
 from skrnn.text import TOKEN_FEATURES
-
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud_english_lines"
 
 
 class MostFrequentTag:
@@ -121,7 +118,7 @@ def train_and_report(name, model, X_train, y_train, X_dev, y_dev, report=False):
 
 
 def main(
-    data_dir=DEFAULT_DIR,
+    data_home=None,
     cell="gru",
     max_iter=15,
     grid_sentences=800,
@@ -129,10 +126,9 @@ def main(
     features=True,
     embedding_dim=None,
 ):
-    data_dir = Path(data_dir)
     warnings.filterwarnings("ignore", message="Stochastic Optimizer")  # short runs
-    X_train, y_train = load_conllu(data_dir / "en_lines-ud-train.conllu")
-    X_dev, y_dev = load_conllu(data_dir / "en_lines-ud-dev.conllu")
+    X_train, y_train = fetch_ud_treebank(subset="train", data_home=data_home)
+    X_dev, y_dev = fetch_ud_treebank(subset="dev", data_home=data_home)
     n_words = sum(map(len, X_train))
     print(f"LinES: {len(X_train)} train sentences ({n_words} words), {len(X_dev)} dev sentences")
 
@@ -181,12 +177,15 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=DEFAULT_DIR)
-    parser.add_argument("--cell", default="gru")
-    parser.add_argument("--max-iter", type=int, default=15)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data-home", default=None, help="data cache (None: skrnn's default)")
+    parser.add_argument("--cell", default="gru", help="recurrent cell")
+    parser.add_argument("--max-iter", type=int, default=15, help="epochs at most")
     parser.add_argument(
         "--embedding-dim", type=int, default=None, help="learn token embeddings of this size"
     )
     args = parser.parse_args()
-    main(args.data_dir, args.cell, args.max_iter, embedding_dim=args.embedding_dim)
+    main(args.data_home, args.cell, args.max_iter, embedding_dim=args.embedding_dim)

@@ -1,18 +1,19 @@
 """Sentiment on real review sentences: RNN vs TF-IDF + logistic regression.
 
 Data: UCI "Sentiment Labelled Sentences" (Kotzias et al., KDD 2015), the
-amazon and yelp parts (2,000 sentences, half positive), read from
-``../shared/data/sentiment`` (or ``--data-dir``). 5-fold stratified CV, the
+amazon and yelp parts (2,000 sentences, half positive), fetched once into the
+data cache (``--data-home`` points at another folder, or at files placed
+there by hand: ``sentiment/amazon_cells_labelled.txt`` and
+``sentiment/yelp_labelled.txt``). 5-fold stratified CV, the
 same folds for every model, measured in this run; the RNN once on word ids and
 once on per-token features (lower-cased word, 2-3 letter prefixes and
 suffixes, summed in one lookup) to see whether subword features help here.
 
-    python examples/sentiment_reviews.py [--data-dir PATH] [--cell rnn]
+    python examples/sentiment_reviews.py [--data-home PATH] [--cell rnn]
 """
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -21,19 +22,15 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNClassifier, SequenceVectorizer
+from skrnn.datasets import fetch_sentiment_sentences
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
 
-
-def load_reviews(data_dir):
-    texts, labels = [], []
-    for name in ("amazon_cells_labelled.txt", "yelp_labelled.txt"):
-        with open(Path(data_dir) / name, encoding="utf-8") as handle:
-            for line in handle:
-                text, label = line.rstrip("\n").rsplit("\t", 1)
-                texts.append(text)
-                labels.append(int(label))
-    return texts, np.array(labels)
+def load_reviews(data_home=None):
+    """The amazon and yelp sentences, in that order, and their labels."""
+    parts = [fetch_sentiment_sentences(s, data_home=data_home) for s in ("amazon", "yelp")]
+    return [text for part in parts for text in part.data], np.concatenate(
+        [part.target for part in parts]
+    )
 
 
 def rnn_model(cell="rnn", token_features=None, random_state=0):
@@ -54,8 +51,8 @@ def rnn_model(cell="rnn", token_features=None, random_state=0):
     )
 
 
-def main(data_dir=DEFAULT_DIR, cell="rnn"):
-    X, y = load_reviews(data_dir)
+def main(data_home=None, cell="rnn"):
+    X, y = load_reviews(data_home)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     models = {
         f"SequenceVectorizer + RNNClassifier(cell={cell!r})": rnn_model(cell),
@@ -79,8 +76,11 @@ def main(data_dir=DEFAULT_DIR, cell="rnn"):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=DEFAULT_DIR)
-    parser.add_argument("--cell", default="rnn")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data-home", default=None, help="data cache (None: skrnn's default)")
+    parser.add_argument("--cell", default="rnn", help="recurrent cell")
     args = parser.parse_args()
-    main(args.data_dir, args.cell)
+    main(args.data_home, args.cell)

@@ -1,23 +1,23 @@
 """Character language model of tiny-shakespeare, against an n-gram baseline.
 
-Reads ``tinyshakespeare_train.txt`` from ``../shared/data`` (or
-``--data-dir``), holds out its own last 10% for validation, trains an
-RNNLanguageModel on the rest and reports validation nats per character beside
-interpolated character n-gram models (Witten-Bell smoothing) computed here on
-the same split, then prints a sample.
+Fetches the training part of tiny-shakespeare (its first 90%) into the data
+cache once (``--data-home`` points at another folder), holds out its own last
+10% for validation, trains an RNNLanguageModel on the rest and reports
+validation nats per character beside interpolated character n-gram models
+(Witten-Bell smoothing) computed here on the same split, then prints a
+sample. The default GRU (8 epochs, about 75 s on 2 cores) beats the best
+n-gram.
 
-    python examples/shakespeare.py [--data-dir PATH] [--epochs 3] [--cell rnn]
+    python examples/shakespeare.py [--data-home PATH] [--epochs 8] [--cell gru]
 """
 
 import argparse
 import math
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from skrnn import RNNLanguageModel
-
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+from skrnn.datasets import fetch_tiny_shakespeare
 
 
 class WittenBellNgram:
@@ -61,8 +61,8 @@ class WittenBellNgram:
         ) / len(text)
 
 
-def main(data_dir=DEFAULT_DIR, epochs=3, cell="rnn", hidden_size=256, orders=(3, 5, 7)):
-    text = (Path(data_dir) / "tinyshakespeare_train.txt").read_text(encoding="utf-8")
+def main(data_home=None, epochs=8, cell="gru", hidden_size=256, orders=(3, 5, 7)):
+    text = fetch_tiny_shakespeare(data_home=data_home)
     split = int(0.9 * len(text))
     train, valid = text[:split], text[split:]
     print(
@@ -104,10 +104,13 @@ def main(data_dir=DEFAULT_DIR, epochs=3, cell="rnn", hidden_size=256, orders=(3,
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=DEFAULT_DIR)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--cell", default="rnn")
-    parser.add_argument("--hidden-size", type=int, default=256)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data-home", default=None, help="data cache (None: skrnn's default)")
+    parser.add_argument("--epochs", type=int, default=8, help="passes over the text")
+    parser.add_argument("--cell", default="gru", help="recurrent cell")
+    parser.add_argument("--hidden-size", type=int, default=256, help="units")
     args = parser.parse_args()
-    main(args.data_dir, args.epochs, args.cell, args.hidden_size)
+    main(args.data_home, args.epochs, args.cell, args.hidden_size)

@@ -8,15 +8,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_data_dir():
-    """``$SKRNN_DATA_DIR`` or ``../shared/data`` beside the repository."""
-    return Path(os.environ.get("SKRNN_DATA_DIR", ROOT.parent / "shared" / "data"))
+    """A folder that holds the real data files in the fetchers' cache layout:
+    ``$SKRNN_TEST_DATA``, or the project's ``../shared/data`` beside the
+    repository (the CI has it)."""
+    return Path(os.environ.get("SKRNN_TEST_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture
-def data_dir():
+def data_home():
+    """``data_home`` for the fetchers, holding the real files: tests that need
+    real data skip without it (the download paths are tested on a local
+    server in test_fetch.py)."""
     path = shared_data_dir()
     if not path.is_dir():
-        pytest.skip(f"shared data not found at {path}; set SKRNN_DATA_DIR")
+        pytest.skip(f"no data files at {path}; set SKRNN_TEST_DATA to a folder of them")
     return path
 
 

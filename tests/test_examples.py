@@ -10,8 +10,8 @@ def test_seed1_zhou_sentiment_reaches_test_accuracy_one():
     assert results["train_accuracy"] == 1.0
 
 
-def test_review_sentiment_rnn_beside_tfidf_baseline(data_dir):
-    results = load_example("sentiment_reviews").main(data_dir / "sentiment")
+def test_review_sentiment_rnn_beside_tfidf_baseline(data_home):
+    results = load_example("sentiment_reviews").main(data_home)
     rnn, features, baseline = results.values()
     assert len(rnn) == len(features) == len(baseline) == 5
     assert features.mean() > 0.72
@@ -25,12 +25,10 @@ def test_seed3_mod3_gets_98_percent_of_fresh_steps():
     assert results["test_step_accuracy"] >= 0.98
 
 
-def test_pos_tagging_beats_most_frequent_tag(data_dir):
+def test_pos_tagging_beats_most_frequent_tag(data_home):
     # the quick configuration (word ids, tanh cell); the script's default runs
     # the gated tagger with token features and the CRF (minutes)
-    results = load_example("pos_tagging").main(
-        data_dir / "ud_english_lines", cell="rnn", crf=False, features=False
-    )
+    results = load_example("pos_tagging").main(data_home, cell="rnn", crf=False, features=False)
     assert 0.85 < results["baseline_accuracy"] < 0.92
     assert results["accuracy"] > results["baseline_accuracy"] + 0.02
 
@@ -42,9 +40,11 @@ def test_seed2_kafka_char_rnn_matches_the_seed_loss():
     assert results["nats_per_char"] < 2.0
 
 
-def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_dir):
-    # one quick epoch; the script's defaults (and the GRU run) are in the notes
-    results = load_example("shakespeare").main(data_dir, epochs=1, hidden_size=64, orders=(3,))
+def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
+    # one quick epoch of a small tanh RNN; the script's default GRU takes minutes
+    results = load_example("shakespeare").main(
+        data_home, epochs=1, cell="rnn", hidden_size=64, orders=(3,)
+    )
     assert 1.8 < results["ngram"][3] < 2.3
     # a character unigram model of English needs about 2.9 nats/char
     assert results["rnn"] < 2.6

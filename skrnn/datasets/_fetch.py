@@ -1,0 +1,141 @@
+"""Data sets downloaded once into a local cache and checked by sha256.
+
+:func:`fetch_file` is the one download helper every fetcher uses: it looks in
+the cache first, downloads with retries, checks the bytes' sha256 before
+anything is written, and writes atomically, so the cache never holds half a
+file or a file that failed its check. Without a network it says where to put
+the file by hand.
+"""
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+#: where the cache is when no ``data_home`` is given and ``SKRNN_DATA`` is unset
+DEFAULT_DATA_HOME = Path("~") / "skrnn_data"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file of a public data set: where it lives in the cache, where it is
+    published, and the sha256 of its bytes as the cache keeps them (None
+    where no checksum could be recorded)."""
+
+    path: str
+    url: str
+    sha256: str | None
+
+
+def get_data_home(data_home=None):
+    """The folder of skrnn's data cache, created if needed.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The folder; None means ``$SKRNN_DATA`` if set, else ``~/skrnn_data``.
+
+    Returns
+    -------
+    data_home : Path
+        The folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skrnn.datasets import get_data_home
+    >>> get_data_home(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKRNN_DATA", DEFAULT_DATA_HOME)
+    home = Path(data_home).expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch_file(remote, data_home=None, *, download_if_missing=True, transform=None, retries=3):
+    """The path of ``remote`` in the cache, downloaded there the first time.
+
+    A cached file whose checksum no longer matches is deleted, with a
+    warning, and downloaded again. ``transform`` (bytes -> bytes) turns the
+    published bytes into what the cache keeps (an archive member, say)
+    before the checksum is checked; a download that fails it is not kept.
+    """
+    home = get_data_home(data_home)
+    path = home / remote.path
+    if path.exists():
+        if remote.sha256 is None or _sha256(path.read_bytes()) == remote.sha256:
+            return path
+        path.unlink()
+        warnings.warn(
+            f"{path} did not match its sha256 checksum and was deleted; it is downloaded again.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if not download_if_missing:
+        raise OSError(
+            f"{path} is not in the data cache and download_if_missing=False. Put the file "
+            f"from {remote.url} there, or allow the download."
+        )
+    data = _download(remote.url, path, home, retries)
+    if transform is not None:
+        data = transform(data)
+    digest = _sha256(data)
+    if remote.sha256 is not None and digest != remote.sha256:
+        raise OSError(
+            f"The data downloaded from {remote.url} has sha256 {digest}, not the expected "
+            f"{remote.sha256}, so it was not kept in {home}. The source may have "
+            "changed; fetch the file by hand and check it."
+        )
+    _write_atomically(path, data)
+    return path
+
+
+def _download(url, path, home, retries):
+    """The bytes at ``url``, after up to ``retries`` tries (1 s, 2 s apart)."""
+    for attempt in range(retries):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            reason = f"HTTP {exc.code}"
+            if exc.code < 500:
+                break  # the server answered: trying again will not help
+        except OSError as exc:
+            reason = str(getattr(exc, "reason", exc))
+        if attempt + 1 < retries:
+            time.sleep(2**attempt)
+    raise OSError(
+        f"Could not download {url} ({reason}). Without a network, fetch it elsewhere "
+        f"and put it at {path}, in the data cache {home} (the data_home argument or "
+        "$SKRNN_DATA chooses another folder)."
+    )
+
+
+def _write_atomically(path, data):
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def say(message):
+    """Tell the user something once, beside the program's own output."""
+    print(message, file=sys.stderr)

@@ -1,0 +1,145 @@
+"""The fetchers' download, cache, offline and checksum paths, served from a
+local HTTP server on 127.0.0.1 (no test reaches the internet), and the real
+files where a folder of them is at hand."""
+
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+from functools import partial
+
+import pytest
+
+from skrnn.datasets import (
+    _remote,
+    fetch_sentiment_sentences,
+    fetch_tiny_shakespeare,
+    fetch_ud_treebank,
+    get_data_home,
+)
+from skrnn.datasets._fetch import RemoteFile, fetch_file
+
+CONLLU = "1\tHello\thello\tINTJ\tUH\t_\t0\troot\t_\t_\n2\tyou\tyou\tPRON\tPRP\t_\t1\tobj\t_\t_\n\n"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server of the folder ``served``: (its URL, the folder,
+    the paths it was asked for)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    asked = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            asked.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(Handler, directory=str(served))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", served, asked
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _serve_treebank(monkeypatch, url, served, content=None):
+    (served / "dev.conllu").write_bytes(CONLLU.encode() if content is None else content)
+    remote = RemoteFile("ud/dev.conllu", f"{url}/dev.conllu", _sha(CONLLU.encode()))
+    monkeypatch.setattr(_remote, "_ud_file", lambda name, subset: remote)
+    return remote
+
+
+def test_download_then_cache_hit(server, tmp_path, monkeypatch, capsys):
+    url, served, asked = server
+    _serve_treebank(monkeypatch, url, served)
+    home = tmp_path / "cache"
+    assert fetch_ud_treebank(subset="dev", data_home=home) == (
+        [["Hello", "you"]],
+        [["INTJ", "PRON"]],
+    )
+    assert "CC BY-NC-SA" in capsys.readouterr().err  # the license, on the first download
+    assert asked == ["/dev.conllu"] and (home / "ud" / "dev.conllu").read_text() == CONLLU
+    assert not list(home.rglob("*.part"))  # written atomically
+    (served / "dev.conllu").unlink()  # the cache answers now
+    assert fetch_ud_treebank(subset="dev", data_home=home)[0] == [["Hello", "you"]]
+    assert asked == ["/dev.conllu"] and capsys.readouterr().err == ""
+
+
+def test_offline_error_names_the_url_and_where_to_put_the_file(tmp_path, monkeypatch):
+    closed = RemoteFile("ud/dev.conllu", "http://127.0.0.1:9/dev.conllu", None)  # discard port
+    monkeypatch.setattr(_remote, "_ud_file", lambda name, subset: closed)
+    home = tmp_path / "cache"
+    with pytest.raises(OSError, match=r"Could not download http://127\.0\.0\.1:9/dev\.conllu"):
+        fetch_file(closed, home, retries=1)
+    with pytest.raises(OSError, match=str(home / "ud" / "dev.conllu")):
+        fetch_file(closed, home, retries=1)
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_ud_treebank(subset="dev", data_home=home, download_if_missing=False)
+
+
+def test_checksum_mismatch_keeps_nothing_and_says_so(server, tmp_path, monkeypatch):
+    url, served, _ = server
+    remote = _serve_treebank(monkeypatch, url, served, content=b"tampered\n")
+    home = tmp_path / "cache"
+    with pytest.raises(OSError, match="sha256 .* not the expected .* was not kept"):
+        fetch_file(remote, home)
+    assert not (home / "ud" / "dev.conllu").exists() and not list(home.rglob("*.part"))
+
+
+def test_a_corrupted_cached_file_is_deleted_and_fetched_again(server, tmp_path, monkeypatch):
+    url, served, asked = server
+    remote = _serve_treebank(monkeypatch, url, served)
+    home = tmp_path / "cache"
+    (home / "ud").mkdir(parents=True)
+    (home / "ud" / "dev.conllu").write_text("half a file")
+    with pytest.warns(UserWarning, match="did not match its sha256 checksum and was deleted"):
+        fetch_file(remote, home)
+    assert (home / "ud" / "dev.conllu").read_text() == CONLLU and asked == ["/dev.conllu"]
+
+
+def test_sentiment_zip_member_with_lf_line_endings(server, tmp_path, monkeypatch):
+    url, served, _ = server
+    member = b"Great phone.\t1\r\nBroke at once.\t0\r\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("sentiment labelled sentences/amazon_cells_labelled.txt", member)
+    (served / "s.zip").write_bytes(buffer.getvalue())
+    expected = _sha(member.replace(b"\r\n", b"\n"))
+    monkeypatch.setattr(_remote, "SENTIMENT_ZIP", f"{url}/s.zip")
+    monkeypatch.setitem(_remote.SENTIMENT_FILES, "amazon", ("amazon_cells_labelled.txt", expected))
+    X, y = fetch_sentiment_sentences("amazon", data_home=tmp_path / "c", return_X_y=True)
+    assert X == ["Great phone.", "Broke at once."] and y.tolist() == [1, 0]
+
+
+def test_shakespeare_split(server, tmp_path, monkeypatch):
+    url, served, _ = server
+    text = "".join(chr(65 + i % 26) for i in range(100))
+    (served / "input.txt").write_text(text)
+    monkeypatch.setattr(
+        _remote, "SHAKESPEARE", RemoteFile("ts/input.txt", f"{url}/input.txt", _sha(text.encode()))
+    )
+    monkeypatch.setattr(_remote, "SHAKESPEARE_SPLIT", 90)
+    home = tmp_path / "c"
+    assert fetch_tiny_shakespeare(data_home=home) == text[:90]
+    assert fetch_tiny_shakespeare("test", data_home=home) == text[90:]
+
+
+def test_data_home_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKRNN_DATA", str(tmp_path / "env"))
+    assert get_data_home() == tmp_path / "env" and (tmp_path / "env").is_dir()
+
+
+def test_the_real_files_where_they_are(data_home):
+    sentences, tags = fetch_ud_treebank(subset="dev", data_home=data_home)
+    assert len(sentences) == 1118 and len(tags[0]) == len(sentences[0])
+    assert len(fetch_tiny_shakespeare(data_home=data_home)) == 1_003_854
+    for source in ("amazon", "yelp"):
+        reviews = fetch_sentiment_sentences(source, data_home=data_home)
+        assert len(reviews.data) == 1000 and reviews.target.sum() == 500
