@@ -83,7 +83,11 @@ def main(updates=10_000, random_state=0):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=10_000)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--updates", type=int, default=10_000, help="training windows")
+    parser.add_argument("--random-state", type=int, default=0, help="seed")
     args = parser.parse_args()
-    main(args.updates)
+    main(args.updates, random_state=args.random_state)

@@ -7,6 +7,7 @@ steps right. Here: the same data and network, scored on 100 fresh sequences.
     python examples/mod3.py
 """
 
+import argparse
 import time
 
 from skrnn import RNNSequenceTagger
@@ -46,4 +47,9 @@ def main(random_state=0):
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--random-state", type=int, default=0, help="seed")
+    main(random_state=parser.parse_args().random_state)

@@ -7,6 +7,7 @@ sentence per update, gradients clipped to +-1. His result: test accuracy 1.0.
     python examples/sentiment_zhou.py
 """
 
+import argparse
 import time
 
 from sklearn.pipeline import make_pipeline
@@ -55,4 +56,9 @@ def main(random_state=0):
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--random-state", type=int, default=0, help="seed")
+    main(random_state=parser.parse_args().random_state)

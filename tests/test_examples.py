@@ -1,6 +1,11 @@
 """The seeds' results, reproduced by the scripts in examples/ (fixed seeds)."""
 
-from .conftest import load_example
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT, load_example
 
 
 def test_seed1_zhou_sentiment_reaches_test_accuracy_one():
@@ -48,3 +53,17 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
     assert 1.8 < results["ngram"][3] < 2.3
     # a character unigram model of English needs about 2.9 nats/char
     assert results["rnn"] < 2.6
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sentiment_zhou", "mod3", "kafka_char_rnn", "sentiment_reviews", "pos_tagging", "shakespeare"],
+)
+def test_every_example_shows_its_defaults(name):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "(default:" in result.stdout
