@@ -1,5 +1,8 @@
+import http.server
 import importlib.util
 import os
+import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,25 @@ def load_example(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server of the folder ``served``: (its URL, the folder,
+    the paths it was asked for)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    asked = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            asked.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(Handler, directory=str(served))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", served, asked
+    httpd.shutdown()
+    httpd.server_close()

@@ -3,11 +3,8 @@ local HTTP server on 127.0.0.1 (no test reaches the internet), and the real
 files where a folder of them is at hand."""
 
 import hashlib
-import http.server
 import io
-import threading
 import zipfile
-from functools import partial
 
 import pytest
 
@@ -21,28 +18,6 @@ from skrnn.datasets import (
 from skrnn.datasets._fetch import RemoteFile, fetch_file
 
 CONLLU = "1\tHello\thello\tINTJ\tUH\t_\t0\troot\t_\t_\n2\tyou\tyou\tPRON\tPRP\t_\t1\tobj\t_\t_\n\n"
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server of the folder ``served``: (its URL, the folder,
-    the paths it was asked for)."""
-    served = tmp_path / "served"
-    served.mkdir()
-    asked = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            asked.append(self.path)
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(Handler, directory=str(served))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", served, asked
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _sha(data):
