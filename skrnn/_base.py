@@ -45,6 +45,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "cell": [StrOptions(set(CELL_NAMES))],
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "output_dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_init": [StrOptions({"uniform", "orthogonal"})],
         "forget_bias": [Interval(Real, None, None, closed="neither")],
         "solver": [StrOptions(set(SOLVERS))],
@@ -143,6 +145,22 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return bool(changes)
 
+    def _check_inputs_fit(self, kind):
+        """The parameters that need inputs of one kind agree with ``kind``."""
+        if kind == DENSE and self.embedding_dim is not None:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
+                "real-valued features. Pass integer token ids (input_type='tokens') "
+                "or set embedding_dim=None."
+            )
+        if kind != DENSE and self.embedding_dim is None and self.input_dropout:
+            raise ValueError(
+                f"input_dropout={self.input_dropout} drops input values, but token ids "
+                "looked up in the input weights have none. Set embedding_dim to drop "
+                "embedding values, or use output_dropout. Got input_dropout with token "
+                "ids instead."
+            )
+
     def _prepare(self, fresh, incremental, n_inputs, n_outputs, input_kind, bidirectional=False):
         """A new network, weights and curves if ``fresh``; a new optimizer
         unless ``partial_fit`` continues with the one it has."""
@@ -181,6 +199,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             clip_value=self.clip_value,
             clip_norm=self.clip_norm,
             dropout=self.dropout,
+            input_dropout=self.input_dropout,
+            output_dropout=self.output_dropout,
             rng=self._random_state,
             baseline=batches.baseline(self._loss, self.network_.n_outputs),
         )
@@ -249,6 +269,8 @@ class SupervisedRNN(BaseRNN):
         cell="rnn",
         embedding_dim=None,
         dropout=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
         recurrent_init="uniform",
         forget_bias=1.0,
         solver="adam",
@@ -369,12 +391,7 @@ class SupervisedRNN(BaseRNN):
         return check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
 
     def _check_training_data(self, data, spec):
-        if spec.kind == DENSE and self.embedding_dim is not None:
-            raise ValueError(
-                f"embedding_dim={self.embedding_dim} embeds token ids, but X holds "
-                "real-valued features. Pass integer token ids (input_type='tokens') "
-                "or set embedding_dim=None."
-            )
+        self._check_inputs_fit(spec.kind)
         if not data.lengths.any():
             raise ValueError(
                 "Every sequence in X is padding (token id 0) or empty: there is "
@@ -454,6 +471,24 @@ class LabelsMixin:
 
     def _validation_score(self, outputs, targets):
         return float(np.mean(outputs.argmax(axis=1) == targets))
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, in the same layout.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the layout used in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray or list of ndarray
+            Log-probabilities, columns ordered as ``classes_``; ``-inf`` where
+            a probability is 0.
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return [np.log(p) for p in proba] if isinstance(proba, list) else np.log(proba)
 
     def _partial_fit_with_classes(self, X, y, classes):
         if not hasattr(self, "network_") and classes is None:

@@ -1,6 +1,5 @@
 """RNNClassifier: one label per sequence (many-to-one)."""
 
-import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_array, column_or_1d
@@ -101,22 +100,6 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
             Class probabilities, columns ordered as ``classes_``.
         """
         return self._predict_outputs(X)[0]
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like or list of sequences
-            Sequences in the layout used in ``fit``.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_sequences, n_classes)
-            Log-probabilities, columns ordered as ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Most probable class of every sequence.

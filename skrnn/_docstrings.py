@@ -26,6 +26,16 @@ FRAGMENTS = {
     dropout : float, default={dropout}
         Share of each layer's outputs zeroed (inverted dropout) before the next
         layer while training; needs ``num_layers > 1`` to have an effect.
+    input_dropout : float, default={input_dropout}
+        Share of the first layer's input values zeroed while training, with
+        one mask per sequence for all its steps (variational dropout, Gal &
+        Ghahramani, 2016): for dense features, or the embeddings of
+        ``embedding_dim`` (token ids looked up in the input weights have no
+        values to drop).
+    output_dropout : float, default={output_dropout}
+        Share of the values the output layer reads (the last state, or every
+        step's) zeroed while training. With ``input_dropout``, the dropout of
+        a one-layer model.
     recurrent_init : {{'uniform', 'orthogonal'}}, default='{recurrent_init}'
         Initial recurrent weights: PyTorch's uniform, or an orthogonal matrix
         per gate.

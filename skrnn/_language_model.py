@@ -265,6 +265,8 @@ class RNNLanguageModel(BaseRNN):
         cell="rnn",
         embedding_dim=None,
         dropout=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
         recurrent_init="uniform",
         forget_bias=1.0,
         solver="adam",
@@ -355,6 +357,7 @@ class RNNLanguageModel(BaseRNN):
             X = [vectorizer._read(text) for text in vectorizer._texts(X)]
             vectorizer.set_params(input="content").fit(X)
         docs = self._documents(X, vectorizer)
+        self._check_inputs_fit(TOKENS)
         if fresh and not vectorizer.vocabulary_:
             raise ValueError(
                 "RNNLanguageModel kept no token in its vocabulary (min_df="

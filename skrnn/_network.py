@@ -84,6 +84,12 @@ class ForwardCache:
         The inverted-dropout factors applied to each layer's input above the
         first (training with dropout only).
     ws : Workspace
+    input_mask : ndarray of shape (1, B, d) or None
+        The factors applied to the first layer's inputs, one per sequence and
+        feature, the same at every step (``input_dropout``).
+    output_mask : ndarray or None
+        The factors applied to the features the output layer read
+        (``output_dropout``).
     """
 
     batch: object
@@ -92,6 +98,8 @@ class ForwardCache:
     features: np.ndarray
     dropout_masks: list
     ws: Workspace
+    input_mask: np.ndarray | None = None
+    output_mask: np.ndarray | None = None
 
 
 class RecurrentNetwork:
@@ -283,7 +291,18 @@ class RecurrentNetwork:
         """Shape of initial/final states: (layers, directions, h[/c], B, H)."""
         return (self.num_layers, self.n_directions, self._cell.n_states, n_seq, self.hidden_size)
 
-    def forward(self, batch, initial_state=None, ws=None, dropout=0.0, rng=None, training=False):
+    def forward(
+        self,
+        batch,
+        initial_state=None,
+        ws=None,
+        dropout=0.0,
+        rng=None,
+        training=False,
+        *,
+        input_dropout=0.0,
+        output_dropout=0.0,
+    ):
         """Run the network on a :class:`~skrnn._sequences.Batch`.
 
         Token ids are embedded first (``embedding_dim``) or looked up by the
@@ -292,8 +311,12 @@ class RecurrentNetwork:
         buffers the outputs live in until its next use (a fresh one if
         None). ``dropout`` > 0 (training only) zeroes that share of each
         layer's inputs above the first, scaling the rest by
-        ``1 / (1 - dropout)``, with masks drawn from ``rng``. ``training``
-        keeps what :meth:`backward` needs. Returns the output activations as
+        ``1 / (1 - dropout)``, with masks drawn from ``rng``;
+        ``input_dropout`` does the same to the first layer's dense inputs
+        (features or embeddings) with one mask per sequence for all its
+        steps (variational dropout, Gal & Ghahramani, 2016), and
+        ``output_dropout`` to the features the output layer reads.
+        ``training`` keeps what :meth:`backward` needs. Returns the output activations as
         the head shapes them (``(B, n_outputs)`` for the last-step head,
         ``(T, B, n_outputs)`` for the every-step head), in batch order, and a
         :class:`ForwardCache`.
@@ -307,11 +330,13 @@ class RecurrentNetwork:
         if self.embedding_dim is not None:
             embedded = ws.empty("embedded", (n_steps, n_seq, self.embedding_dim), self.dtype)
             layer_input = lookup_rows(self.params["W_emb"], batch.inputs, embedded)
-        traces, masks = [], []
+        traces, masks, input_mask, output_mask = [], [], None, None
+        if input_dropout > 0 and training:
+            input_mask = self._dropout_mask(rng, (1,) + layer_input.shape[1:], input_dropout)
+            layer_input = layer_input * input_mask
         for layer in range(self.num_layers):
             if layer > 0 and dropout > 0 and training:
-                keep = rng.random_sample(layer_input.shape) >= dropout
-                masks.append(keep / self.dtype.type(1.0 - dropout))
+                masks.append(self._dropout_mask(rng, layer_input.shape, dropout))
                 layer_input = layer_input * masks[-1]
             layer_traces = []
             for d in range(self.n_directions):
@@ -330,12 +355,20 @@ class RecurrentNetwork:
             layer_input = self._layer_output(states, rev, cols)
         top = TopLayer(states, layer_input, batch, rev)
         features = head.features(top)
+        if output_dropout > 0 and training:
+            output_mask = self._dropout_mask(rng, features.shape, output_dropout)
+            features = features * output_mask
         out = ws.empty("out", (len(features), self.n_outputs), self.dtype)
         np.matmul(features, self.params["W_out"], out=out)
         out += self.params["b_out"]
         OUTPUT_ACTIVATIONS[self.output_activation](out)
-        cache = ForwardCache(batch, traces, top, features, masks, ws)
+        cache = ForwardCache(batch, traces, top, features, masks, ws, input_mask, output_mask)
         return head.shape_outputs(out, batch), cache
+
+    def _dropout_mask(self, rng, shape, rate):
+        """Inverted dropout's factors: 0 for a share ``rate``, else 1 / (1 - rate)."""
+        keep = rng.random_sample(shape) >= rate
+        return keep / self.dtype.type(1.0 - rate)
 
     @staticmethod
     def _layer_output(states, rev, cols):
@@ -362,6 +395,8 @@ class RecurrentNetwork:
         d_out.sum(axis=0, out=grads["b_out"])
         d_features = ws.empty("d_features", cache.features.shape, self.dtype)
         np.matmul(d_out, self.params["W_out"].T, out=d_features)
+        if cache.output_mask is not None:
+            d_features *= cache.output_mask
         rev, cols = cache.top.reversal, np.arange(batch.n_sequences)[None, :]
         d_layer_output = None
         for layer in range(self.num_layers - 1, -1, -1):
@@ -391,6 +426,8 @@ class RecurrentNetwork:
                 d_input *= cache.dropout_masks[layer - 1]
             d_layer_output = d_input
         if self.embedding_dim is not None:
+            if cache.input_mask is not None:
+                d_layer_output = d_layer_output * cache.input_mask
             rows = batch.n_steps * batch.n_sequences
             scatter_rows(batch.inputs, d_layer_output.reshape(rows, -1), grads["W_emb"])
 

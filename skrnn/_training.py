@@ -35,8 +35,9 @@ class Trainer:
         B sequences, as MLP's.
     clip_value, clip_norm : float or None
         Gradient clipping (:func:`~skrnn._optimizers.clip_gradients`).
-    dropout : float
-        Inverted dropout between recurrent layers.
+    dropout, input_dropout, output_dropout : float
+        Inverted dropout between recurrent layers, on the first layer's
+        inputs (one mask per sequence) and on the output layer's features.
     rng : RandomState
         Draws the dropout masks.
     baseline : float
@@ -49,9 +50,23 @@ class Trainer:
     DIVERGENCE = {"log_loss": 10.0, "squared_error": 1e3}
 
     def __init__(
-        self, network, optimizer, loss, *, alpha, clip_value, clip_norm, dropout, rng, baseline=0.0
+        self,
+        network,
+        optimizer,
+        loss,
+        *,
+        alpha,
+        clip_value,
+        clip_norm,
+        dropout,
+        rng,
+        baseline=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
     ):
         self.network = network
+        self.input_dropout = input_dropout
+        self.output_dropout = output_dropout
         self.baseline = baseline
         self.optimizer = optimizer
         self.loss_name = loss
@@ -72,7 +87,14 @@ class Trainer:
         cache; the gradient is left in :attr:`grad`."""
         network = self.network
         out, cache = network.forward(
-            batch, initial_state, self.ws, self.dropout, self.rng, training=True
+            batch,
+            initial_state,
+            self.ws,
+            self.dropout,
+            self.rng,
+            training=True,
+            input_dropout=self.input_dropout,
+            output_dropout=self.output_dropout,
         )
         loss, d_out = self.loss(out.reshape(-1, network.n_outputs), target, weight)
         network.backward(d_out, cache, self.grads)

@@ -269,3 +269,34 @@ def test_dropout_gradient_with_fixed_masks(cell):
     _, cache = forward(batch, None, None, 0.5, np.random.RandomState(0), training=True)
     masks = cache.dropout_masks
     assert len(masks) == 2 and 0.3 < (masks[0] == 0).mean() < 0.7
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("kind", ["ragged", "tokens"])
+@pytest.mark.parametrize("head", ["last", "every"])
+def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, head):
+    """Variational dropout on the first layer's inputs (one mask per sequence,
+    the same at every step) and dropout on the output layer's features: the
+    gradient of the masked network."""
+    rng = np.random.RandomState(11)
+    data = _data(kind, rng)
+    embedding = dict(embedding_dim=3) if kind == "tokens" else {}
+    net = make_network(
+        data, 3, rng, hidden_size=4, cell=cell, bidirectional=True, head=head, **embedding
+    )
+    batch = data.batch()
+    n_rows = batch.n_sequences if head == "last" else batch.n_steps * batch.n_sequences
+    target = rng.randint(3, size=n_rows)
+    weight = np.full(n_rows, 1.0 / n_rows)
+    forward = net.forward
+    rates = dict(input_dropout=0.4, output_dropout=0.3)
+    net.forward = lambda b, s=None, ws=None, training=True: forward(
+        b, s, ws, 0.0, np.random.RandomState(0), training=True, **rates
+    )
+    err, grad, _ = gradient_error(net, batch, target, weight, "log_loss")
+    assert err < 1e-6 and np.abs(grad).max() > 1e-3
+    _, cache = forward(batch, None, None, 0.0, np.random.RandomState(0), training=True, **rates)
+    mask = cache.input_mask
+    assert mask.shape == (1, batch.n_sequences, batch.inputs.shape[-1] if not embedding else 3)
+    np.testing.assert_allclose(np.unique(mask), [0.0, 1 / 0.6])  # inverted dropout
+    np.testing.assert_allclose(np.unique(cache.output_mask), [0.0, 1 / 0.7])
