@@ -10,6 +10,7 @@ becomes targets, which head and loss they use, and how outputs become
 predictions.
 """
 
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -27,7 +28,8 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import SOLVERS, make_optimizer
@@ -309,8 +311,9 @@ class SupervisedRNN(BaseRNN):
         ``classes`` is what the first ``partial_fit`` call was told."""
 
     @abstractmethod
-    def _validation_score(self, outputs, targets):
-        """Score held-out outputs (higher is better) for early stopping."""
+    def _validation_score(self, outputs, targets, weights):
+        """Score held-out outputs (higher is better) for early stopping,
+        weighted by each unit's ``weights``."""
 
     def _stratify(self, targets):
         return None
@@ -320,7 +323,7 @@ class SupervisedRNN(BaseRNN):
 
     # ------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to sequences X and targets y.
 
         Parameters
@@ -330,15 +333,19 @@ class SupervisedRNN(BaseRNN):
             lists, token ids).
         y : array-like
             Targets.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss (each row, for the tagger's
+            stream layout); an integer weight counts as that many copies.
+            None weighs them all 1.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self, X, y, incremental, classes=None, sample_weight=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -348,6 +355,8 @@ class SupervisedRNN(BaseRNN):
         data, found = self._check_X(X, spec, stream=fresh and self._is_stream(X, y))
         spec = found if fresh else spec
         targets, n_outputs, fitted = self._encode_targets(y, data, spec, fresh, classes)
+        sequence_weights = self._check_sample_weight(sample_weight, X, spec)
+        weights = self._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
         self._check_training_data(data, spec)
         # everything is valid: only now does the estimator change
         if fresh:
@@ -370,12 +379,14 @@ class SupervisedRNN(BaseRNN):
             min(size, len(train)),
             self.shuffle,
             self._random_state,
+            weights,
+            None if spec.layout == "stream" else sequence_weights,
         )
         validate = None
         if held_out is not None:
 
             def validate():
-                return self._record_validation(data, targets, held_out)
+                return self._record_validation(data, targets, held_out, weights)
 
         self._train(batches, incremental, validate)
         return self
@@ -389,6 +400,32 @@ class SupervisedRNN(BaseRNN):
         if spec is not None and spec.is_table and _is_table(X):
             validate_data(self, X, skip_check_array=True, reset=False)
         return check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
+
+    def _check_sample_weight(self, sample_weight, X, spec):
+        """``sample_weight`` as float64, one per sequence (per row of a
+        stream), or None."""
+        if sample_weight is None:
+            return None
+        weights = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        if not weights.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to 0: no sequence counts, so there is nothing to "
+                "learn. Got only zero weights instead."
+            )
+        return weights
+
+    def _unit_weights(self, sequence_weights, targets, data, spec, fitted, incremental):
+        """The loss weight of every unit the head predicts (None: equal):
+        the sample weights, on every step of a sequence for a per-step
+        head, times the class weights where the estimator has them."""
+        weights = sequence_weights
+        if weights is not None and spec.layout != "stream":
+            weights = self._per_unit(weights, data)
+        return weights
+
+    def _per_unit(self, sequence_weights, data):
+        """Per-sequence weights as one per unit the head predicts."""
+        return sequence_weights
 
     def _check_training_data(self, data, spec):
         self._check_inputs_fit(spec.kind)
@@ -432,13 +469,15 @@ class SupervisedRNN(BaseRNN):
                 "early_stopping=False."
             ) from None
 
-    def _record_validation(self, data, targets, held_out):
+    def _record_validation(self, data, targets, held_out, weights=None):
         network = self.network_
         outputs = network.predict(data, held_out)
-        outputs, target = network._head.real(outputs, targets, data, held_out)
-        weight = np.full(len(target), 1.0 / len(target))
+        units = network._head.units(data, held_out)
+        target = targets[units]
+        unit_weights = np.ones(len(target)) if weights is None else weights[units]
+        weight = unit_weights / unit_weights.sum()
         loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
-        score = self._validation_score(outputs, target)
+        score = self._validation_score(outputs, target, unit_weights)
         self.validation_loss_curve_.append(loss)
         self.validation_scores_.append(score)
         return score
@@ -451,6 +490,34 @@ class SupervisedRNN(BaseRNN):
         return self.network_.predict(data), data
 
 
+def with_parameters(**defaults):
+    """Class decorator: the parent's ``__init__`` and its signature, plus
+    these keyword parameters with their defaults (sklearn reads the
+    signature), so a subclass adds a parameter without copying every other."""
+
+    def decorate(cls):
+        parent = super(cls, cls).__init__
+        signature = inspect.signature(parent)
+
+        def __init__(self, *args, **kwargs):
+            own = {name: kwargs.pop(name, default) for name, default in defaults.items()}
+            parent(self, *args, **kwargs)
+            for name, value in own.items():
+                setattr(self, name, value)
+
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in defaults.items()
+        ]
+        __init__.__signature__ = signature.replace(
+            parameters=[*signature.parameters.values(), *added]
+        )
+        cls.__init__ = __init__
+        return cls
+
+    return decorate
+
+
 def _is_table(X):
     """A 2-D array, data frame or ``X.tolist()`` of one, not a list of sequences."""
     if isinstance(X, (list, tuple)):
@@ -459,8 +526,11 @@ def _is_table(X):
 
 
 class LabelsMixin:
-    """What the classifier and the tagger share: labels encoded once,
-    ``partial_fit`` told every class up front, accuracy for early stopping."""
+    """What the classifier and the tagger share: labels encoded once, class
+    weights, ``partial_fit`` told every class up front, accuracy for early
+    stopping, log-probabilities."""
+
+    _parameter_constraints: dict = {"class_weight": [None, StrOptions({"balanced"}), dict]}
 
     def _encode_labels(self, labels, reset, classes):
         """Class codes of the 1-D ``labels`` and the fitted attributes they
@@ -469,8 +539,23 @@ class LabelsMixin:
         codes, encoder = encode_labels(labels, type(self).__name__, encoder, classes)
         return codes, {"_label_encoder": encoder, "classes_": encoder.classes_}
 
-    def _validation_score(self, outputs, targets):
-        return float(np.mean(outputs.argmax(axis=1) == targets))
+    def _validation_score(self, outputs, targets, weights):
+        return float(np.average(outputs.argmax(axis=1) == targets, weights=weights))
+
+    def _unit_weights(self, sequence_weights, targets, data, spec, fitted, incremental):
+        """The sample weights times the class weights of ``class_weight``."""
+        weights = super()._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
+        if self.class_weight is None:
+            return weights
+        if self.class_weight == "balanced" and incremental:
+            raise ValueError(
+                "class_weight='balanced' needs every label at once, which partial_fit "
+                "does not see. Pass a dict of class weights, for example from "
+                "sklearn.utils.class_weight.compute_class_weight. Got 'balanced' instead."
+            )
+        classes = fitted.get("classes_", getattr(self, "classes_", None))
+        per_class = compute_class_weight(self.class_weight, classes=classes, y=classes[targets])
+        return per_class[targets] if weights is None else weights * per_class[targets]
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, in the same layout.
@@ -490,12 +575,12 @@ class LabelsMixin:
         with np.errstate(divide="ignore"):
             return [np.log(p) for p in proba] if isinstance(proba, list) else np.log(proba)
 
-    def _partial_fit_with_classes(self, X, y, classes):
+    def _partial_fit_with_classes(self, X, y, classes, sample_weight):
         if not hasattr(self, "network_") and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit. Got None instead."
             )
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,12 +4,13 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._base import LabelsMixin, SupervisedRNN
+from ._base import LabelsMixin, SupervisedRNN, with_parameters
 from ._docstrings import fill_doc
 from ._sequences import warn_unseen_labels
 
 
 @fill_doc
+@with_parameters(class_weight=None)
 class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     """Recurrent neural network classifier: one label per sequence.
 
@@ -24,6 +25,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     {bidirectional}
     {optimizer}
     {sequences}
+    {class_weight}
     {control}
 
     Attributes
@@ -51,7 +53,10 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     (1, 2)
     """
 
-    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
+    _parameter_constraints: dict = {
+        **SupervisedRNN._parameter_constraints,
+        **LabelsMixin._parameter_constraints,
+    }
 
     def _encode_targets(self, y, data, spec, reset, classes=None):
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
@@ -67,7 +72,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         return targets
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over X and y.
 
         Parameters
@@ -78,13 +83,15 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
             Labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes y may hold; required on the first call.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence, as for :meth:`fit`.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._partial_fit_with_classes(X, y, classes)
+        return self._partial_fit_with_classes(X, y, classes, sample_weight)
 
     def predict_proba(self, X):
         """Probability of each class for every sequence.

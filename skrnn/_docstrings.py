@@ -110,6 +110,15 @@ FRAGMENTS = {
         (and ``b_hh...`` for the GRU), ``W_emb`` with ``embedding_dim``,
         ``W_out``, ``b_out``.
 """,
+    "class_weight": """\
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss (of the labels of steps, for the
+        tagger), as ``LogisticRegression`` defines them: a dict ``{{class:
+        weight}}`` (others weigh 1), or 'balanced' for ``n_samples /
+        (n_classes * np.bincount(y))`` on the training labels ('balanced'
+        needs ``fit``: ``partial_fit`` sees a part of the labels). They
+        multiply ``sample_weight``.
+""",
     "sequences": """\
     batch_size : int or 'auto', default={batch_size}
         Sequences per mini-batch, grouped by similar length; 'auto' is

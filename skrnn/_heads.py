@@ -79,11 +79,14 @@ class LastStepHead:
         """The output layer's rows as the forward pass returns them."""
         return out
 
-    def batch_targets(self, targets, batch, dtype):
-        """A batch's targets as the output rows, and their loss weights (the
-        mean over sequences)."""
+    def batch_targets(self, targets, batch, dtype, weights=None):
+        """A batch's targets as the output rows, and their loss weights: the
+        mean over sequences, or the weighted mean with ``weights`` (one per
+        sequence; None as the weights when they are all 0)."""
         n = batch.n_sequences
-        return targets[batch.rows], np.full(n, 1.0 / n, dtype=dtype)
+        if weights is None:
+            return targets[batch.rows], np.full(n, 1.0 / n, dtype=dtype)
+        return targets[batch.rows], _normalised(weights[batch.rows], dtype)
 
     def new_predictions(self, lengths, n_outputs):
         """Room for the predictions of sequences of these ``lengths``, and
@@ -95,10 +98,10 @@ class LastStepHead:
         batch's order)."""
         predictions[slots] = out
 
-    def real(self, outputs, targets, data, index):
-        """Outputs and targets of the sequences ``index`` of ``data``, one
-        row per predicted unit (for validation scores)."""
-        return outputs, targets[index]
+    def units(self, data, index):
+        """Where the predicted units (targets, weights) of the sequences
+        ``index`` of ``data`` are: one per sequence."""
+        return index
 
 
 class EveryStepHead(LastStepHead):
@@ -117,15 +120,18 @@ class EveryStepHead(LastStepHead):
     def shape_outputs(self, out, batch):
         return out.reshape(batch.n_steps, batch.n_sequences, out.shape[-1])  # (T, B, n_outputs)
 
-    def batch_targets(self, targets, batch, dtype):
+    def batch_targets(self, targets, batch, dtype, weights=None):
         """A batch's rows of the per-step ``targets`` (every real step's,
         sequence after sequence, end to end), time-major and 0 on padded
-        steps; the loss is the mean over the batch's real steps."""
+        steps; the loss is the mean over the batch's real steps, weighted by
+        ``weights`` (one per step, as ``targets``) if given."""
         position, real = batch.step_positions()  # (T, B)
         position = np.minimum(position, len(targets) - 1)  # an empty last sequence
         target = np.where(real, targets[position], 0).ravel()
-        mask = real.ravel()
-        return target, mask.astype(dtype) / mask.sum()
+        if weights is None:
+            mask = real.ravel()
+            return target, mask.astype(dtype) / mask.sum()
+        return target, _normalised(np.where(real, weights[position], 0).ravel(), dtype)
 
     def new_predictions(self, lengths, n_outputs):
         """One row per real step, sequence after sequence: no padding."""
@@ -137,8 +143,8 @@ class EveryStepHead(LastStepHead):
         position = slots[None, :] + np.arange(batch.n_steps)[:, None]
         predictions[position[real]] = out[real]
 
-    def real(self, outputs, targets, data, index):
-        return outputs, targets[data.steps_of(index)]
+    def units(self, data, index):
+        return data.steps_of(index)
 
 
 class FinalStepHead(EveryStepHead):
@@ -152,6 +158,12 @@ class FinalStepHead(EveryStepHead):
     def place(self, predictions, slots, out, batch):
         last = np.maximum(batch.lengths - 1, 0)
         predictions[slots] = out[last, np.arange(batch.n_sequences)]
+
+
+def _normalised(weights, dtype):
+    """Loss weights summing to 1, or None when they sum to 0."""
+    total = weights.sum()
+    return (weights / total).astype(dtype) if total > 0 else None
 
 
 HEADS = {"last": LastStepHead, "every": EveryStepHead}

@@ -73,11 +73,11 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
         fitted = {"_y_ndim": y.ndim, "n_outputs_": y2.shape[1]} if reset else {}
         return y2.astype(np.dtype(self.dtype)), y2.shape[1], fitted
 
-    def _validation_score(self, outputs, targets):
-        return float(r2_score(targets, outputs))
+    def _validation_score(self, outputs, targets, weights):
+        return float(r2_score(targets, outputs, sample_weight=weights))
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over X and y.
 
         Parameters
@@ -86,13 +86,15 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
             Sequences, as for :meth:`fit`.
         y : array-like of shape (n_sequences,) or (n_sequences, n_targets)
             Targets.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence, as for :meth:`fit`.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted target(s) of every sequence.

@@ -3,15 +3,16 @@
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import assert_all_finite, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d
 
-from ._base import LabelsMixin, SupervisedRNN
+from ._base import LabelsMixin, SupervisedRNN, with_parameters
 from ._docstrings import fill_doc
 from ._sequences import check_step_targets, is_stream, warn_unseen_labels
 from .metrics import flatten_label_sequences
 
 
 @fill_doc
+@with_parameters(class_weight=None)
 class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     """Recurrent sequence tagger: one label per time step.
 
@@ -41,6 +42,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     {bidirectional}
     {optimizer}
     {sequences}
+    {class_weight}
     {control}
 
     Attributes
@@ -71,7 +73,10 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     [array(['D', 'N', 'V'], dtype='<U1'), array(['V', 'D'], dtype='<U1')]
     """
 
-    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
+    _parameter_constraints: dict = {
+        **SupervisedRNN._parameter_constraints,
+        **LabelsMixin._parameter_constraints,
+    }
     _head = "every"
 
     def _is_stream(self, X, y):
@@ -87,7 +92,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         return codes, len(fitted["classes_"]), fitted  # one per real step, end to end
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over X and y.
 
         Parameters
@@ -100,13 +105,20 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
             Every label y may hold, given on the first call; None learns
             them from the first y, and a later label outside them is an
             error.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence (of each row of a stream), as for
+            :meth:`fit`.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
+
+    def _per_unit(self, sequence_weights, data):
+        """A sequence's weight on each of its steps."""
+        return np.repeat(sequence_weights, data.lengths)
 
     def _in_y_form(self, per_step, data, fill):
         """Arrange per-step results (one row per real step, sequence after
@@ -172,22 +184,23 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
             In the layout used in ``fit``.
         y : label sequences
             True labels, in the form used in ``fit``.
-        sample_weight : None
-            Not supported; must be None.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence, given to each of its steps (of each row
+            of a stream).
 
         Returns
         -------
         score : float
             Accuracy over all steps of all sequences.
         """
+        y_true, y_pred, data = self._real_step_labels(X, y, with_data=True)
         if sample_weight is not None:
-            raise ValueError(
-                "RNNSequenceTagger.score does not take sample_weight. Got "
-                f"{type(sample_weight).__name__} instead."
-            )
-        return float(accuracy_score(*self._real_step_labels(X, y)))
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if self._input_spec.layout != "stream":
+                sample_weight = self._per_unit(sample_weight, data)
+        return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
-    def _real_step_labels(self, X, y):
+    def _real_step_labels(self, X, y, with_data=False):
         """The true and predicted labels of exactly the steps the tagger
         predicts (never a padded step of a 2-D y), flat; labels it never saw
         are scored as errors, with a warning."""
@@ -200,7 +213,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
             y = column_or_1d(np.asarray(y), warn=True)
         y_true, y_pred = flatten_label_sequences(y, y_pred)
         warn_unseen_labels(type(self).__name__, self.classes_, y_true)
-        return y_true, y_pred
+        return (y_true, y_pred, data) if with_data else (y_true, y_pred)
 
     def __sklearn_tags__(self):
         # Not a classifier of samples to sklearn's tools: its y is a label

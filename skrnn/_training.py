@@ -82,8 +82,9 @@ class Trainer:
         self.l2_mask = network.weight_mask() if alpha else None
         self.ws = network.workspace()
 
-    def loss_and_gradient(self, batch, target, weight, initial_state=None):
-        """The loss of one batch (weighted mean, plus L2) and its forward
+    def loss_and_gradient(self, batch, target, weight, initial_state=None, n_samples=None):
+        """The loss of one batch (weighted mean, plus L2 divided by its
+        ``n_samples``, the sequences or their total weight) and its forward
         cache; the gradient is left in :attr:`grad`."""
         network = self.network
         out, cache = network.forward(
@@ -99,18 +100,18 @@ class Trainer:
         loss, d_out = self.loss(out.reshape(-1, network.n_outputs), target, weight)
         network.backward(d_out, cache, self.grads)
         if self.l2_mask is not None:
-            scale = self.alpha / batch.n_sequences
+            scale = self.alpha / (batch.n_sequences if n_samples is None else n_samples)
             penalised = network.coef * self.l2_mask
             loss += 0.5 * scale * float(np.dot(penalised, network.coef))
             self.grad += scale * penalised
         return loss, cache
 
-    def step(self, batch, target, weight, initial_state=None):
+    def step(self, batch, target, weight, initial_state=None, n_samples=None):
         """:meth:`loss_and_gradient`, then a clipped update. A batch whose
         loss or gradient is not finite makes no update, comes back as an
         infinite loss and leaves the reason in :attr:`problem`. Returns the
         loss and the forward cache."""
-        loss, cache = self.loss_and_gradient(batch, target, weight, initial_state)
+        loss, cache = self.loss_and_gradient(batch, target, weight, initial_state, n_samples)
         if not (np.isfinite(loss) and np.isfinite(np.dot(self.grad, self.grad))):
             self.problem = "the loss or its gradient became NaN or infinite"
             return np.inf, cache
@@ -156,9 +157,26 @@ class SequenceBatches:
     batch_size : int
     shuffle : bool
     rng : RandomState
+    weights : ndarray or None
+        A loss weight per unit the head predicts (sequence or step, as
+        ``targets``), or None for equal weights.
+    sequence_weights : ndarray of shape (n,) or None
+        Each sequence's weight, what a batch's L2 penalty and its share of
+        the epoch's loss are divided by (None: 1 each).
     """
 
-    def __init__(self, data, targets, index, head, batch_size, shuffle, rng):
+    def __init__(
+        self,
+        data,
+        targets,
+        index,
+        head,
+        batch_size,
+        shuffle,
+        rng,
+        weights=None,
+        sequence_weights=None,
+    ):
         self.data = data
         self.targets = targets
         self.index = index
@@ -166,14 +184,16 @@ class SequenceBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = rng
+        self.weights = weights
+        self.sequence_weights = sequence_weights
 
     @property
     def n_samples(self):
         return len(self.index)
 
     def baseline(self, loss, n_outputs):
-        """:func:`baseline_loss` of the training sequences."""
-        return baseline_loss(loss, n_outputs, self.targets[self.index])
+        """:func:`baseline_loss` of the targets."""
+        return baseline_loss(loss, n_outputs, self.targets)
 
     def epoch(self, trainer):
         """One pass, one update per batch; the mean loss per sequence (NaN
@@ -189,12 +209,16 @@ class SequenceBatches:
         total, dtype = 0.0, trainer.network.dtype
         for rows in chunks:
             batch = self.data.batch(rows, dtype)
-            target, weight = self.head.batch_targets(self.targets, batch, dtype)
-            loss, _ = trainer.step(batch, target, weight)
+            target, weight = self.head.batch_targets(self.targets, batch, dtype, self.weights)
+            weights = self.sequence_weights
+            share = len(rows) if weights is None else weights[rows].sum()
+            if weight is None or not share:
+                continue  # every unit of the batch weighs 0: nothing to learn
+            loss, _ = trainer.step(batch, target, weight, n_samples=share)
             if not np.isfinite(loss):
                 return loss
-            total += loss * len(rows)
-        return total / len(index)
+            total += loss * share
+        return total / (len(index) if weights is None else weights[index].sum())
 
 
 class StoppingMonitor:

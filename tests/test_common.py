@@ -25,10 +25,21 @@ EXPECTED_FAILURES = {
     RNNSequenceTagger: {
         "check_methods_subset_invariance": STREAM,
         "check_methods_sample_order_invariance": STREAM,
+        "check_sample_weight_equivalence_on_dense_data": STREAM.replace(
+            "scoring a subset or a permutation of its rows", "repeating a row"
+        ),
     },
 }
+DROPOUT = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "dropout draws a mask per sequence, so repeated sequences draw other masks "
+        "than one weighted sequence"
+    )
+}
 
-SMALL = dict(hidden_size=16, learning_rate_init=0.01, max_iter=100)
+# Small and in float64, where training is exact enough that integer sample
+# weights give what repeated sequences give (float32 rounding differs by 1e-5).
+SMALL = dict(hidden_size=16, learning_rate_init=0.01, max_iter=100, dtype="float64")
 
 
 def all_estimators():
@@ -54,7 +65,10 @@ def _instances():
 
 
 def _expected_failures(estimator):
-    return EXPECTED_FAILURES.get(type(estimator), {})
+    failures = dict(EXPECTED_FAILURES.get(type(estimator), {}))
+    if estimator.dropout:
+        failures = {**DROPOUT, **failures}
+    return failures
 
 
 @parametrize_with_checks(_instances(), expected_failed_checks=_expected_failures)
