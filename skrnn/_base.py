@@ -35,7 +35,14 @@ from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import SOLVERS, make_optimizer
 from ._persistence import PersistenceMixin
 from ._sequences import DENSE, check_sequences, encode_labels, is_nested_scalar_table
-from ._training import SequenceBatches, StoppingMonitor, Trainer, run_epochs, warn_not_converged
+from ._training import (
+    SequenceBatches,
+    StoppingMonitor,
+    Trainer,
+    run_epochs,
+    run_lbfgs,
+    warn_not_converged,
+)
 
 
 class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
@@ -53,6 +60,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "forget_bias": [Interval(Real, None, None, closed="neither")],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -183,7 +192,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             )
             self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
             self._reset_curves()
-        if not incremental or not hasattr(self, "_optimizer"):
+        if self.solver == "lbfgs":
+            self._optimizer = None  # L-BFGS keeps no state between calls
+        elif not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = make_optimizer(self.solver, self.network_.coef, self.get_params())
 
     def _reset_curves(self):
@@ -193,6 +204,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _train(self, batches, incremental, validate=None):
         """Epochs of ``batches`` (``partial_fit``: one), recording the curves."""
+        if self.solver == "lbfgs":
+            return self._train_lbfgs(batches)
         trainer = Trainer(
             self.network_,
             self._optimizer,
@@ -213,6 +226,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             self.t_ += batches.n_samples
             self.loss_ = loss
             self.loss_curve_.append(loss)
+            self._optimizer.iteration_ends(self.t_)
             return self.n_iter_
 
         stopped = False
@@ -238,6 +252,39 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         if not stopped and not incremental and self.n_iter_ >= self.max_iter:
             warn_not_converged(self.max_iter)
 
+    def _train_lbfgs(self, batches):
+        """Full-batch L-BFGS (no dropout: its loss must be deterministic)."""
+        trainer = Trainer(
+            self.network_,
+            None,
+            self._loss,
+            alpha=self.alpha,
+            clip_value=None,
+            clip_norm=None,
+            dropout=0.0,
+            rng=self._random_state,
+        )
+
+        def record(loss):
+            self.n_iter_ += 1
+            self.t_ += batches.n_samples
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            return self.n_iter_
+
+        result = run_lbfgs(
+            trainer,
+            batches,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            record=record,
+            verbose=self.verbose,
+        )
+        self.loss_ = self.best_loss_ = float(result.fun)
+        if result.nit >= self.max_iter or result.nfev >= self.max_fun:
+            warn_not_converged(self.max_iter)
+
     @property
     def coefs_(self):
         """Named weight arrays (views of the flat parameter vector; what is
@@ -260,6 +307,8 @@ class SupervisedRNN(BaseRNN):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "input_type": [StrOptions({"auto", "dense", "tokens"})],
+        "solver": [StrOptions(set(SOLVERS) | {"lbfgs"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -277,6 +326,8 @@ class SupervisedRNN(BaseRNN):
         forget_bias=1.0,
         solver="adam",
         learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
         momentum=0.9,
         nesterovs_momentum=True,
         beta_1=0.9,
@@ -285,6 +336,7 @@ class SupervisedRNN(BaseRNN):
         alpha=0.0001,
         batch_size=32,
         max_iter=200,
+        max_fun=15000,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -349,6 +401,12 @@ class SupervisedRNN(BaseRNN):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if incremental and self.solver == "lbfgs":
+            raise ValueError(
+                "partial_fit needs a stochastic solver ('adam', 'sgd' or 'adagrad'); "
+                "lbfgs minimises the loss of all the data at once. Got solver='lbfgs' "
+                "instead."
             )
         fresh = self._starts_afresh(incremental)
         spec = None if fresh else self._input_spec
@@ -452,7 +510,7 @@ class SupervisedRNN(BaseRNN):
     def _split_validation(self, data, targets, incremental):
         """Hold out ``validation_fraction`` of the sequences for early stopping."""
         index = np.arange(len(data))
-        if not self.early_stopping or incremental:
+        if not self.early_stopping or incremental or self.solver == "lbfgs":
             return index, None
         try:
             return train_test_split(

@@ -49,10 +49,21 @@ FRAGMENTS = {
         forward state and the backward state at step 0.
 """,
     "optimizer": """\
-    solver : {{'adam', 'sgd', 'adagrad'}}, default='{solver}'
-        Optimizer for the weights.
+    solver : {{'adam', 'sgd', 'adagrad', 'lbfgs'}}, default='{solver}'
+        Optimizer for the weights. 'lbfgs' (not for the language model) is
+        scipy's L-BFGS-B on the loss of all the training data at once, as
+        MLP's: for small data sets it often converges faster and better,
+        with no learning rate to tune; it applies no dropout, no clipping
+        and no early stopping, and has no ``partial_fit``.
     learning_rate_init : float, default={learning_rate_init}
         Step size.
+    learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='{learning_rate}'
+        The step size's schedule with 'sgd', as MLPClassifier's: constant;
+        ``learning_rate_init / (t + 1) ** power_t`` after ``t`` samples; or
+        divided by 5 each time ``n_iter_no_change`` epochs improve the loss
+        (or validation score) by less than ``tol``, until below 1e-6.
+    power_t : float, default={power_t}
+        The exponent of 'invscaling'.
     momentum : float, default={momentum}
         Momentum for 'sgd'.
     nesterovs_momentum : bool, default={nesterovs_momentum}
@@ -124,7 +135,9 @@ FRAGMENTS = {
         Sequences per mini-batch, grouped by similar length; 'auto' is
         ``min(200, n_sequences)`` as in MLP.
     max_iter : int, default={max_iter}
-        Maximum number of epochs.
+        Maximum number of epochs (iterations, for 'lbfgs').
+    max_fun : int, default={max_fun}
+        With 'lbfgs', the most evaluations of the loss.
     shuffle : bool, default={shuffle}
         Shuffle the sequences every epoch (never the steps of one).
     random_state : int, RandomState instance or None, default={random_state}

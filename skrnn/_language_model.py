@@ -271,6 +271,8 @@ class RNNLanguageModel(BaseRNN):
         forget_bias=1.0,
         solver="adam",
         learning_rate_init=0.002,
+        learning_rate="constant",
+        power_t=0.5,
         momentum=0.9,
         nesterovs_momentum=True,
         beta_1=0.9,

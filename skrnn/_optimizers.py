@@ -7,15 +7,41 @@ so one update is a handful of vectorised numpy calls whatever the network.
 import numpy as np
 
 
-class SGDOptimizer:
+class _Schedule:
+    """A constant step size: what every optimizer but SGD's schedules has."""
+
+    def iteration_ends(self, time_step):
+        """Called after each epoch with the number of samples seen so far."""
+
+    def trigger_stopping(self):
+        """Training stopped improving: True to stop, False to go on."""
+        return True
+
+
+class SGDOptimizer(_Schedule):
     """SGD with optional momentum and Nesterov momentum.
 
     ``v <- momentum * v - lr * g``; then ``p <- p + v`` (classical) or
-    ``p <- p + momentum * v - lr * g`` (Nesterov, as sklearn's MLP).
+    ``p <- p + momentum * v - lr * g`` (Nesterov, as sklearn's MLP). The step
+    size follows ``learning_rate`` as MLP's does: 'constant';
+    'invscaling', ``learning_rate_init / (t + 1) ** power_t`` after ``t``
+    samples; 'adaptive', divided by 5 whenever training stops improving,
+    until it is below 1e-6.
     """
 
-    def __init__(self, params, learning_rate_init=0.1, momentum=0.9, nesterovs_momentum=True):
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.1,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        learning_rate="constant",
+        power_t=0.5,
+    ):
+        self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate_init
+        self.schedule = learning_rate
+        self.power_t = power_t
         self.momentum = momentum
         self.nesterov = nesterovs_momentum
         self.velocity = np.zeros_like(params) if momentum else None
@@ -33,8 +59,18 @@ class SGDOptimizer:
         else:
             params += v
 
+    def iteration_ends(self, time_step):
+        if self.schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
 
-class AdagradOptimizer:
+    def trigger_stopping(self):
+        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        return False
+
+
+class AdagradOptimizer(_Schedule):
     """Adagrad (Duchi et al., 2011), as in min-char-rnn:
     ``c <- c + g**2``; ``p <- p - lr * g / sqrt(c + eps)``."""
 
@@ -54,7 +90,7 @@ class AdagradOptimizer:
         params -= step
 
 
-class AdamOptimizer:
+class AdamOptimizer(_Schedule):
     """Adam (Kingma & Ba, 2015, Algorithm 1).
 
     The moments are kept divided by ``1 - beta_1`` and ``1 - beta_2``
@@ -102,7 +138,10 @@ class AdamOptimizer:
 
 #: solver name -> (optimizer class, the estimator parameters it takes, by name)
 SOLVERS = {
-    "sgd": (SGDOptimizer, ("learning_rate_init", "momentum", "nesterovs_momentum")),
+    "sgd": (
+        SGDOptimizer,
+        ("learning_rate_init", "momentum", "nesterovs_momentum", "learning_rate", "power_t"),
+    ),
     "adagrad": (AdagradOptimizer, ("learning_rate_init", "epsilon")),
     "adam": (AdamOptimizer, ("learning_rate_init", "beta_1", "beta_2", "epsilon")),
 }

@@ -82,10 +82,13 @@ class Trainer:
         self.l2_mask = network.weight_mask() if alpha else None
         self.ws = network.workspace()
 
-    def loss_and_gradient(self, batch, target, weight, initial_state=None, n_samples=None):
+    def loss_and_gradient(
+        self, batch, target, weight, initial_state=None, n_samples=None, penalty=True
+    ):
         """The loss of one batch (weighted mean, plus L2 divided by its
-        ``n_samples``, the sequences or their total weight) and its forward
-        cache; the gradient is left in :attr:`grad`."""
+        ``n_samples``, the sequences or their total weight, unless not
+        ``penalty``) and its forward cache; the gradient is left in
+        :attr:`grad`."""
         network = self.network
         out, cache = network.forward(
             batch,
@@ -99,12 +102,19 @@ class Trainer:
         )
         loss, d_out = self.loss(out.reshape(-1, network.n_outputs), target, weight)
         network.backward(d_out, cache, self.grads)
-        if self.l2_mask is not None:
-            scale = self.alpha / (batch.n_sequences if n_samples is None else n_samples)
-            penalised = network.coef * self.l2_mask
-            loss += 0.5 * scale * float(np.dot(penalised, network.coef))
-            self.grad += scale * penalised
+        if penalty:
+            loss += self.add_penalty(batch.n_sequences if n_samples is None else n_samples)
         return loss, cache
+
+    def add_penalty(self, n_samples):
+        """Add the L2 term's gradient, ``alpha / n_samples * W``, to
+        :attr:`grad`; return its loss."""
+        if self.l2_mask is None:
+            return 0.0
+        scale = self.alpha / n_samples
+        penalised = self.network.coef * self.l2_mask
+        self.grad += scale * penalised
+        return 0.5 * scale * float(np.dot(penalised, self.network.coef))
 
     def step(self, batch, target, weight, initial_state=None, n_samples=None):
         """:meth:`loss_and_gradient`, then a clipped update. A batch whose
@@ -221,6 +231,63 @@ class SequenceBatches:
         return total / (len(index) if weights is None else weights[index].sum())
 
 
+def full_batch_objective(trainer, batches):
+    """The loss and gradient of all the training sequences at once (for
+    L-BFGS): every batch weighted by its share, the L2 term added once."""
+    network, data, head = trainer.network, batches.data, batches.head
+    index = batches.index[np.argsort(-data.lengths[batches.index], kind="stable")]
+    weights = batches.sequence_weights
+    total = len(index) if weights is None else weights[index].sum()
+    loss, grad = 0.0, np.zeros_like(network.coef)
+    for start in range(0, len(index), batches.batch_size):
+        rows = index[start : start + batches.batch_size]
+        batch = data.batch(rows, network.dtype)
+        target, weight = head.batch_targets(batches.targets, batch, network.dtype, batches.weights)
+        share = len(rows) if weights is None else weights[rows].sum()
+        if weight is None or not share:
+            continue
+        part, _ = trainer.loss_and_gradient(batch, target, weight * (share / total), penalty=False)
+        loss += part
+        grad += trainer.grad
+    trainer.grad[...] = grad
+    loss += trainer.add_penalty(total)
+    return loss, trainer.grad
+
+
+def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False):
+    """Minimise the full-batch loss with scipy's L-BFGS-B over the flat
+    weights; ``record(loss)`` after every iteration. Returns scipy's result."""
+    from scipy.optimize import minimize
+
+    network = trainer.network
+
+    def objective(x):
+        network.coef[...] = x
+        network.weights_changed()
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grad = full_batch_objective(trainer, batches)
+        return loss, grad.astype(np.float64)
+
+    def callback(intermediate_result):
+        n_iter = record(float(intermediate_result.fun))
+        if verbose:
+            _write(f"Iteration {n_iter}, loss = {intermediate_result.fun:.8f}")
+
+    options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
+    x0 = network.coef.astype(np.float64)
+    result = minimize(
+        objective, x0, jac=True, method="L-BFGS-B", options=options, callback=callback
+    )
+    network.coef[...] = result.x
+    network.weights_changed()
+    if not np.isfinite(result.fun):
+        raise ValueError(
+            "Training diverged: L-BFGS met a loss that is NaN or infinite. Scale the "
+            "inputs, or use a stochastic solver with clipping."
+        )
+    return result
+
+
 class StoppingMonitor:
     """Decides when training stops and remembers the best weights.
 
@@ -318,6 +385,8 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
             score = validate() if validate is not None else None
             n_iter = record(loss, score)
             stopped = monitor.update(loss, score, network.coef)
+            if stopped and not trainer.optimizer.trigger_stopping():
+                stopped, monitor.no_improvement = False, 0  # a smaller step goes on
             if verbose:
                 line = f"Iteration {n_iter}, loss = {loss:.8f}"
                 if score is not None:
