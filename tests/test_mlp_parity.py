@@ -135,7 +135,7 @@ def test_sgd_learning_rate_schedules_as_mlp(schedule):
         power_t=0.5,
         n_iter_no_change=2,
         tol=10.0,
-        max_iter=6,
+        max_iter=7,
         random_state=0,
     ).fit(X, y)
     step = model._optimizer.learning_rate
