@@ -118,6 +118,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         """The architecture parameters set otherwise than the network has them."""
         net = self.network_
         built = {
+            "pooling": net.head,
             "hidden_size": net.hidden_size,
             "num_layers": net.num_layers,
             "cell": net.cell,
@@ -126,6 +127,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             "bidirectional": net.n_directions == 2,
         }
         wanted = {name: getattr(self, name) for name in self._architecture}
+        if hasattr(self, "pooling"):
+            wanted["pooling"] = self.pooling
         wanted["dtype"] = np.dtype(wanted["dtype"]).name
         if wanted["embedding_dim"] is not None and net.input_kind == DENSE:
             wanted["embedding_dim"] = None  # refused for dense input on a fresh fit
@@ -186,7 +189,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 num_layers=self.num_layers,
                 bidirectional=bidirectional,
                 cell=self.cell,
-                head=self._head,
+                head=self._head_kind(),
                 output_activation=self._output_activation,
                 dtype=np.dtype(self.dtype),
             )
@@ -196,6 +199,11 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             self._optimizer = None  # L-BFGS keeps no state between calls
         elif not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = make_optimizer(self.solver, self.network_.coef, self.get_params())
+
+    def _head_kind(self):
+        """The head the network reads its top layer with: the ``pooling``
+        parameter where the estimator has one, else its ``_head``."""
+        return getattr(self, "pooling", self._head)
 
     def _reset_curves(self):
         self.loss_curve_ = []

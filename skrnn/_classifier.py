@@ -2,6 +2,7 @@
 
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import LabelsMixin, SupervisedRNN, with_parameters
@@ -10,7 +11,7 @@ from ._sequences import warn_unseen_labels
 
 
 @fill_doc
-@with_parameters(class_weight=None)
+@with_parameters(pooling="last", class_weight=None)
 class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     """Recurrent neural network classifier: one label per sequence.
 
@@ -23,6 +24,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     ----------
     {network}
     {bidirectional}
+    {pooling}
     {optimizer}
     {sequences}
     {class_weight}
@@ -56,6 +58,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     _parameter_constraints: dict = {
         **SupervisedRNN._parameter_constraints,
         **LabelsMixin._parameter_constraints,
+        "pooling": [StrOptions({"last", "mean", "max"})],
     }
 
     def _encode_targets(self, y, data, spec, reset, classes=None):

@@ -121,6 +121,16 @@ FRAGMENTS = {
         (and ``b_hh...`` for the GRU), ``W_emb`` with ``embedding_dim``,
         ``W_out``, ``b_out``.
 """,
+    "pooling": """\
+    pooling : {{'last', 'mean', 'max'}}, default='{pooling}'
+        What the output layer reads of each sequence: the state after its
+        last real step (and the backward direction's after its first), or
+        the mean or the largest value of every output over its real steps
+        (padding never counts). 'last' suits sequences read to an end (a
+        sentence's sentiment); 'mean' helps when evidence is spread over a
+        long sequence, where the last state forgets the start; 'max' when
+        a short pattern anywhere decides (an event in a long signal).
+""",
     "class_weight": """\
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss (of the labels of steps, for the

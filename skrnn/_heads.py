@@ -160,10 +160,56 @@ class FinalStepHead(EveryStepHead):
         predictions[slots] = out[last, np.arange(batch.n_sequences)]
 
 
+class MeanPoolHead(LastStepHead):
+    """One output per sequence, from the mean of the top layer's outputs
+    (both directions) over its real steps."""
+
+    seeds_last_states_only = False
+
+    def features(self, top):
+        mask = top.batch.step_mask()[:, :, None]  # (T, B, 1)
+        return (top.output * mask).sum(axis=0) / np.maximum(top.batch.lengths, 1)[:, None]
+
+    def seed(self, d_features, direction, d_states, top):
+        mask = top.batch.step_mask()[:, :, None]
+        share = d_features / np.maximum(top.batch.lengths, 1)[:, None]
+        top.to_direction(mask * share[None], direction, d_states)
+
+
+class MaxPoolHead(LastStepHead):
+    """One output per sequence, from the largest value of each of the top
+    layer's outputs over its real steps (0 for a sequence of none)."""
+
+    seeds_last_states_only = False
+
+    @staticmethod
+    def _masked(top):
+        real = top.batch.step_mask()[:, :, None]
+        return np.where(real, top.output, -np.inf), top.batch.lengths > 0
+
+    def features(self, top):
+        masked, running = self._masked(top)
+        return np.where(running[:, None], masked.max(axis=0), 0.0)
+
+    def seed(self, d_features, direction, d_states, top):
+        masked, running = self._masked(top)
+        T, B, width = masked.shape
+        d_output = np.zeros_like(top.output)
+        best = masked.argmax(axis=0)  # (B, H * D): the step each value came from
+        rows, cols = np.nonzero(running[:, None] & np.ones((B, width), dtype=bool))
+        d_output[best[rows, cols], rows, cols] = d_features[rows, cols]
+        top.to_direction(d_output, direction, d_states)
+
+
 def _normalised(weights, dtype):
     """Loss weights summing to 1, or None when they sum to 0."""
     total = weights.sum()
     return (weights / total).astype(dtype) if total > 0 else None
 
 
-HEADS = {"last": LastStepHead, "every": EveryStepHead}
+HEADS = {
+    "last": LastStepHead,
+    "mean": MeanPoolHead,
+    "max": MaxPoolHead,
+    "every": EveryStepHead,
+}

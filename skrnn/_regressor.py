@@ -3,13 +3,15 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import SupervisedRNN
+from ._base import SupervisedRNN, with_parameters
 from ._docstrings import fill_doc
 
 
 @fill_doc
+@with_parameters(pooling="last")
 class RNNRegressor(RegressorMixin, SupervisedRNN):
     """Recurrent neural network regressor: one target (or vector) per sequence.
 
@@ -21,6 +23,7 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
     ----------
     {network}
     {bidirectional}
+    {pooling}
     {optimizer}
     {sequences}
     {control}
@@ -48,7 +51,10 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
     True
     """
 
-    _parameter_constraints: dict = {**SupervisedRNN._parameter_constraints}
+    _parameter_constraints: dict = {
+        **SupervisedRNN._parameter_constraints,
+        "pooling": [StrOptions({"last", "mean", "max"})],
+    }
     _output_activation = "identity"
     _loss = "squared_error"
 

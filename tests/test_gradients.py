@@ -64,7 +64,7 @@ def _check_head(cell, kind, num_layers, bidirectional, head, loss, seed):
         output_activation="softmax" if loss == "log_loss" else "identity",
     )
     batch = data.batch()
-    shape = (len(data),) if head == "last" else (int(data.lengths.sum()),)
+    shape = (int(data.lengths.sum()),) if head == "every" else (len(data),)
     if loss == "log_loss":
         targets = rng.randint(n_out, size=shape)
     else:
@@ -300,3 +300,13 @@ def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, head):
     assert mask.shape == (1, batch.n_sequences, batch.inputs.shape[-1] if not embedding else 3)
     np.testing.assert_allclose(np.unique(mask), [0.0, 1 / 0.6])  # inverted dropout
     np.testing.assert_allclose(np.unique(cache.output_mask), [0.0, 1 / 0.7])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("kind", ["ragged", "tokens"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("head", ["mean", "max"])
+def test_pooling_head_gradient(cell, kind, num_layers, head):
+    """Mean and max over the real steps (the 'tokens' data has a sequence of
+    padding only, whose pooled features are 0)."""
+    _check_head(cell, kind, num_layers, True, head, "log_loss", seed=12)

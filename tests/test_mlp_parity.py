@@ -167,3 +167,22 @@ def test_lbfgs_solves_the_sentiment_seed_with_a_stronger_penalty():
         SequenceVectorizer(), RNNClassifier(solver="lbfgs", alpha=1.0, random_state=0)
     )
     assert model.fit(X, y).score(X_test, y_test) == 1.0
+
+
+@pytest.mark.parametrize("model_class", [RNNClassifier, RNNRegressor])
+def test_pooling_over_time(model_class):
+    """Max pooling finds a short pattern anywhere in a long sequence, which
+    the last state forgets; mean pooling reads padding nowhere."""
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 2)) for n in rng.randint(2, 20, size=200)]
+    y = np.array([s[:, 0].max() > 1.5 for s in X]).astype(int)
+    params = dict(hidden_size=8, learning_rate_init=0.01, max_iter=40, random_state=0)
+    scores = {p: model_class(pooling=p, **params).fit(X, y).score(X, y) for p in ("last", "max")}
+    assert scores["max"] > scores["last"] + 0.05
+    mean = model_class(pooling="mean", **params).fit(X, y)
+    padded = X[:1] + [np.vstack([X[1], np.zeros((30, 2))])]  # longer neighbour
+    np.testing.assert_allclose(mean.predict(X[:1]), mean.predict(padded)[:1], rtol=1e-12)
+    warm = model_class(pooling="max", warm_start=True, **params).fit(X, y)
+    with pytest.warns(UserWarning, match="pooling='max' -> 'mean'"):
+        warm.set_params(pooling="mean").fit(X, y)  # another head: built anew
+    assert warm.network_.head == "mean"
