@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skrnn
-from skrnn import RNNLanguageModel, RNNSequenceTagger, SequenceVectorizer
+from skrnn import RNNLanguageModel, RNNSequenceTagger, SequenceScaler, SequenceVectorizer
 
 # Estimators that take text, which the common checks never feed; their
 # contracts are tested in test_language_model.py and test_text.py.
@@ -54,19 +54,24 @@ def all_estimators():
 
 
 def _instances():
-    """Each estimator small, plus the gated cells, stacking, bidirectional
-    layers and dropout through the same shared core."""
+    """Each recurrent estimator small, plus the gated cells, stacking,
+    bidirectional layers and dropout through the same shared core; the
+    scaler both ways."""
     variants = [
         dict(),
         dict(cell="lstm", bidirectional=True),
         dict(cell="gru", num_layers=2, dropout=0.1, recurrent_init="orthogonal"),
     ]
-    return [cls(**SMALL, **params) for cls in all_estimators() for params in variants]
+    recurrent = [cls for cls in all_estimators() if "hidden_size" in cls().get_params()]
+    return [cls(**SMALL, **params) for cls in recurrent for params in variants] + [
+        SequenceScaler(),
+        SequenceScaler(per_sequence=True),
+    ]
 
 
 def _expected_failures(estimator):
     failures = dict(EXPECTED_FAILURES.get(type(estimator), {}))
-    if estimator.dropout:
+    if getattr(estimator, "dropout", 0):
         failures = {**DROPOUT, **failures}
     return failures
 
