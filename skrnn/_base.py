@@ -210,6 +210,15 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = 0
         self.t_ = 0
 
+    def _record_epoch(self, loss, n_samples):
+        """An epoch (an L-BFGS iteration) that saw ``n_samples`` ended at
+        ``loss``; returns the epochs run."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = loss
+        self.loss_curve_.append(loss)
+        return self.n_iter_
+
     def _train(self, batches, incremental, validate=None):
         """Epochs of ``batches`` (``partial_fit``: one), recording the curves."""
         if self.solver == "lbfgs":
@@ -230,10 +239,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
 
         def record(loss, score):
-            self.n_iter_ += 1
-            self.t_ += batches.n_samples
-            self.loss_ = loss
-            self.loss_curve_.append(loss)
+            self._record_epoch(loss, batches.n_samples)
             self._optimizer.iteration_ends(self.t_)
             return self.n_iter_
 
@@ -273,20 +279,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             rng=self._random_state,
         )
 
-        def record(loss):
-            self.n_iter_ += 1
-            self.t_ += batches.n_samples
-            self.loss_ = loss
-            self.loss_curve_.append(loss)
-            return self.n_iter_
-
         result = run_lbfgs(
             trainer,
             batches,
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
-            record=record,
+            record=lambda loss: self._record_epoch(loss, batches.n_samples),
             verbose=self.verbose,
         )
         self.loss_ = self.best_loss_ = float(result.fun)
@@ -421,7 +420,7 @@ class SupervisedRNN(BaseRNN):
         data, found = self._check_X(X, spec, stream=fresh and self._is_stream(X, y))
         spec = found if fresh else spec
         targets, n_outputs, fitted = self._encode_targets(y, data, spec, fresh, classes)
-        sequence_weights = self._check_sample_weight(sample_weight, X, spec)
+        sequence_weights = self._check_sample_weight(sample_weight, X)
         weights = self._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
         self._check_training_data(data, spec)
         # everything is valid: only now does the estimator change
@@ -467,7 +466,7 @@ class SupervisedRNN(BaseRNN):
             validate_data(self, X, skip_check_array=True, reset=False)
         return check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
 
-    def _check_sample_weight(self, sample_weight, X, spec):
+    def _check_sample_weight(self, sample_weight, X):
         """``sample_weight`` as float64, one per sequence (per row of a
         stream), or None."""
         if sample_weight is None:
