@@ -2,10 +2,11 @@
 
 Nothing here knows an estimator. :class:`Trainer` makes one update of a
 network from a batch; :class:`SequenceBatches` is an epoch over labelled
-sequences in length-sorted mini-batches (the language model brings its own
-batch source, windows with carried states); :func:`run_epochs` is the loop
-around either, with the stopping rule, the best weights, the restore after a
-divergence and a clean stop on Ctrl-C.
+(and weighted) sequences in length-sorted mini-batches (the language model
+brings its own batch source, windows with carried states); :func:`run_epochs`
+is the loop around either, with the stopping rule, SGD's schedules, the best
+weights, the restore after a divergence and Ctrl-C; :func:`run_lbfgs`
+minimises the full-batch loss with scipy's L-BFGS-B instead.
 """
 
 import time
@@ -21,9 +22,8 @@ from ._optimizers import clip_gradients
 class Trainer:
     """Loss, gradient and one clipped optimizer update per batch.
 
-    Keeps the gradient buffer, the L2 mask and the scratch
-    workspace for a whole run, so no batch allocates
-    them again.
+    Keeps the gradient buffer, the L2 mask and the scratch workspace for a
+    whole run, so no batch allocates them again.
 
     Parameters
     ----------
