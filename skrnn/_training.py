@@ -118,12 +118,14 @@ class Trainer:
 
     def step(self, batch, target, weight, initial_state=None, n_samples=None):
         """:meth:`loss_and_gradient`, then a clipped update. A batch whose
-        loss or gradient is not finite makes no update, comes back as an
-        infinite loss and leaves the reason in :attr:`problem`. Returns the
-        loss and the forward cache."""
+        loss is not finite makes no update, comes back as an infinite loss
+        and leaves the reason in :attr:`problem`; a gradient that is not
+        finite shows in the weights, which :func:`run_epochs` checks after
+        every epoch (a pass over the gradient per batch costs more). Returns
+        the loss and the forward cache."""
         loss, cache = self.loss_and_gradient(batch, target, weight, initial_state, n_samples)
-        if not (np.isfinite(loss) and np.isfinite(np.dot(self.grad, self.grad))):
-            self.problem = "the loss or its gradient became NaN or infinite"
+        if not np.isfinite(loss):
+            self.problem = "the loss became NaN or infinite"
             return np.inf, cache
         if self.reference is None:
             self.reference = max(loss, self.baseline)
