@@ -60,7 +60,15 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
 
 @pytest.mark.parametrize(
     "name",
-    ["sentiment_zhou", "mod3", "kafka_char_rnn", "sentiment_reviews", "pos_tagging", "shakespeare"],
+    [
+        "sentiment_zhou",
+        "mod3",
+        "kafka_char_rnn",
+        "sentiment_reviews",
+        "pos_tagging",
+        "shakespeare",
+        "time_series",
+    ],
 )
 def test_every_example_shows_its_defaults(name):
     result = subprocess.run(
@@ -70,3 +78,12 @@ def test_every_example_shows_its_defaults(name):
         check=True,
     )
     assert "(default:" in result.stdout
+
+
+def test_time_series_dtw_baseline_and_rnn(data_home):
+    # two of the four problems (OSULeaf's DTW alone takes 25 s)
+    results = load_example("time_series").main(data_home, problems=("GunPoint", "BasicMotions"))
+    # 1-NN DTW (full window) as the UCR/UEA archive publishes it: 0.907, 0.975
+    assert results["GunPoint"]["dtw"] == pytest.approx(0.907, abs=0.001)
+    assert results["BasicMotions"]["dtw"] == pytest.approx(0.975, abs=0.001)
+    assert results["GunPoint"]["rnn"] > 0.8 and results["BasicMotions"]["rnn"] > 0.85
