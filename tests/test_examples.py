@@ -68,6 +68,7 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
         "pos_tagging",
         "shakespeare",
         "time_series",
+        "forecasting",
     ],
 )
 def test_every_example_shows_its_defaults(name):
@@ -87,3 +88,9 @@ def test_time_series_dtw_baseline_and_rnn(data_home):
     assert results["GunPoint"]["dtw"] == pytest.approx(0.907, abs=0.001)
     assert results["BasicMotions"]["dtw"] == pytest.approx(0.975, abs=0.001)
     assert results["GunPoint"]["rnn"] > 0.8 and results["BasicMotions"]["rnn"] > 0.85
+
+
+def test_forecasting_rnn_beats_the_linear_baseline():
+    results = load_example("forecasting").main(random_state=0)
+    ridge, _, rnn = results.values()
+    assert rnn > 0.95 and rnn > ridge + 0.03
