@@ -1,5 +1,6 @@
-"""A new head is one class: mean pooling over steps, written here, works in the
-core (gradients checked in float64) and in an estimator."""
+"""A new head is one class: reading each direction's state after its first
+step, written here, works in the core (gradients checked in float64) and in
+an estimator."""
 
 import numpy as np
 import pytest
@@ -11,20 +12,18 @@ from skrnn._sequences import check_sequences
 from ._gradcheck import gradient_error, make_network
 
 
-class MeanPoolHead(LastStepHead):
-    """One output per sequence, from the mean of the top layer's outputs over
-    its real steps."""
+class FirstStepHead(LastStepHead):
+    """One output per sequence, from each direction's state after the first
+    step it reads (the backward direction's first is the sequence's last)."""
 
-    seeds_last_states_only = False
+    seeds_last_states_only = False  # a first state also gets the next step's gradient
 
     def features(self, top):
-        mask = top.batch.step_mask()[:, :, None]  # (T, B, 1)
-        return (top.output * mask).sum(axis=0) / np.maximum(top.batch.lengths, 1)[:, None]
+        return np.concatenate([states[1] for states in top.states], axis=1)
 
     def seed(self, d_features, direction, d_states, top):
-        mask = top.batch.step_mask()[:, :, None]
-        share = d_features / np.maximum(top.batch.lengths, 1)[:, None]
-        top.to_direction(mask * share[None], direction, d_states)
+        H = d_states.shape[2]
+        d_states[1] = d_features[:, direction * H : (direction + 1) * H]
 
 
 def _ragged(rng):
@@ -34,7 +33,7 @@ def _ragged(rng):
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_mean_pool_head_gradient(cell, num_layers, bidirectional):
+def test_first_step_head_gradient(cell, num_layers, bidirectional):
     rng = np.random.RandomState(0)
     data = _ragged(rng)
     net = make_network(
@@ -45,7 +44,7 @@ def test_mean_pool_head_gradient(cell, num_layers, bidirectional):
         num_layers=num_layers,
         cell=cell,
         bidirectional=bidirectional,
-        head=MeanPoolHead(),
+        head=FirstStepHead(),
     )
     batch = data.batch()
     target = rng.randint(3, size=batch.n_sequences)
@@ -54,27 +53,33 @@ def test_mean_pool_head_gradient(cell, num_layers, bidirectional):
     assert err < 1e-6 and np.abs(grad).max() > 1e-3
 
 
-def test_mean_pool_head_reads_the_mean_of_every_step():
+def test_first_step_head_reads_the_first_state_of_each_direction():
     rng = np.random.RandomState(1)
     data = _ragged(rng)
-    pooled = make_network(data, 2, rng, hidden_size=4, bidirectional=True, head=MeanPoolHead())
+    first = make_network(data, 2, rng, hidden_size=4, bidirectional=True, head=FirstStepHead())
     every = make_network(data, 2, rng, hidden_size=4, bidirectional=True, head="every")
-    every.coef[...] = pooled.coef
+    every.coef[...] = first.coef
     batch = data.batch()
     _, cache = every.forward(batch)
-    steps = cache.features.reshape(batch.n_steps, batch.n_sequences, -1)
-    mean = np.stack([steps[:n, b].mean(axis=0) for b, n in enumerate(batch.lengths)])
-    _, pooled_cache = pooled.forward(batch)
-    np.testing.assert_allclose(pooled_cache.features, mean, rtol=1e-12)
+    steps = cache.features.reshape(batch.n_steps, batch.n_sequences, -1)  # (T, B, 2H)
+    expected = np.stack(
+        [np.r_[steps[0, b, :4], steps[n - 1, b, 4:]] for b, n in enumerate(batch.lengths)]
+    )
+    _, first_cache = first.forward(batch)
+    np.testing.assert_allclose(first_cache.features, expected, rtol=1e-12)
 
 
-class MeanPoolClassifier(RNNClassifier):
-    _head = MeanPoolHead()
+class FirstStepClassifier(RNNClassifier):
+    def _head_kind(self):
+        return FirstStepHead()
 
 
 def test_an_estimator_trains_with_the_new_head():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(n, 2)) for n in rng.randint(2, 10, size=200)]
-    y = np.array([int(s[:, 0].mean() > 0) for s in X])
-    clf = MeanPoolClassifier(hidden_size=8, learning_rate_init=0.01, max_iter=60, random_state=0)
+    y = np.array([int(s[0, 0] + s[-1, 0] > 0) for s in X])  # what the first states see
+    clf = FirstStepClassifier(
+        hidden_size=8, bidirectional=True, learning_rate_init=0.01, max_iter=60, random_state=0
+    )
     assert clf.fit(X, y).score(X, y) > 0.9
+    assert isinstance(clf.network_.head, FirstStepHead)
