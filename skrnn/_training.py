@@ -207,47 +207,49 @@ class SequenceBatches:
         """:func:`baseline_loss` of the targets."""
         return baseline_loss(loss, n_outputs, self.targets)
 
-    def epoch(self, trainer):
-        """One pass, one update per batch; the mean loss per sequence (NaN
-        or infinite as soon as a batch's is)."""
+    def share(self, rows):
+        """What the sequences ``rows`` weigh: their number, or their total
+        sequence weight."""
+        weights = self.sequence_weights
+        return len(rows) if weights is None else weights[rows].sum()
+
+    def batches(self, dtype, shuffle=False):
+        """The training sequences in mini-batches of similar length (in a
+        shuffled order if ``shuffle``): ``(batch, targets, loss weights,
+        share)`` of each batch, but for batches that weigh nothing."""
         index, rng = self.index, self.rng
-        if self.shuffle:
+        if shuffle:
             index = rng.permutation(index)
         index = index[np.argsort(-self.data.lengths[index], kind="stable")]
         size = self.batch_size
         chunks = [index[i : i + size] for i in range(0, len(index), size)]
-        if self.shuffle:
+        if shuffle:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
-        total, dtype = 0.0, trainer.network.dtype
         for rows in chunks:
             batch = self.data.batch(rows, dtype)
             target, weight = self.head.batch_targets(self.targets, batch, dtype, self.weights)
-            weights = self.sequence_weights
-            share = len(rows) if weights is None else weights[rows].sum()
-            if weight is None or not share:
-                continue  # every unit of the batch weighs 0: nothing to learn
+            share = self.share(rows)
+            if weight is not None and share:  # else every unit weighs 0: nothing to learn
+                yield batch, target, weight, share
+
+    def epoch(self, trainer):
+        """One pass, one update per batch; the mean loss per sequence (NaN
+        or infinite as soon as a batch's is)."""
+        total = 0.0
+        for batch, target, weight, share in self.batches(trainer.network.dtype, self.shuffle):
             loss, _ = trainer.step(batch, target, weight, n_samples=share)
             if not np.isfinite(loss):
                 return loss
             total += loss * share
-        return total / (len(index) if weights is None else weights[index].sum())
+        return total / self.share(self.index)
 
 
 def full_batch_objective(trainer, batches):
     """The loss and gradient of all the training sequences at once (for
     L-BFGS): every batch weighted by its share, the L2 term added once."""
-    network, data, head = trainer.network, batches.data, batches.head
-    index = batches.index[np.argsort(-data.lengths[batches.index], kind="stable")]
-    weights = batches.sequence_weights
-    total = len(index) if weights is None else weights[index].sum()
+    network, total = trainer.network, batches.share(batches.index)
     loss, grad = 0.0, np.zeros_like(network.coef)
-    for start in range(0, len(index), batches.batch_size):
-        rows = index[start : start + batches.batch_size]
-        batch = data.batch(rows, network.dtype)
-        target, weight = head.batch_targets(batches.targets, batch, network.dtype, batches.weights)
-        share = len(rows) if weights is None else weights[rows].sum()
-        if weight is None or not share:
-            continue
+    for batch, target, weight, share in batches.batches(network.dtype):
         part, _ = trainer.loss_and_gradient(batch, target, weight * (share / total), penalty=False)
         loss += part
         grad += trainer.grad
