@@ -8,6 +8,7 @@ the file by hand.
 """
 
 import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -15,11 +16,18 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 #: where the cache is when no ``data_home`` is given and ``SKRNN_DATA`` is unset
 DEFAULT_DATA_HOME = Path("~") / "skrnn_data"
+
+#: the parameter constraints every fetcher shares
+DATA_HOME_CONSTRAINTS = {
+    "data_home": [None, str, os.PathLike],
+    "download_if_missing": ["boolean"],
+}
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,20 @@ def _write_atomically(path, data):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def zip_member(file):
+    """A ``transform`` for :func:`fetch_file`: the bytes of a zip archive ->
+    those of its member whose name (in any folder) is ``file``."""
+
+    def extract(data):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == file]
+            if not names:
+                raise OSError(f"The archive has no {file}. Got {archive.namelist()[:5]}.")
+            return archive.read(names[0])
+
+    return extract
 
 
 def say(message):

@@ -1,17 +1,12 @@
 """Fetchers of the public data sets the examples use (downloaded once, cached)."""
 
-import io
-import os
-import zipfile
-
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._conllu import load_conllu
-from ._fetch import RemoteFile, fetch_file, say
-
-_DATA_HOME = {"data_home": [None, str, os.PathLike], "download_if_missing": ["boolean"]}
+from ._fetch import DATA_HOME_CONSTRAINTS as _DATA_HOME
+from ._fetch import RemoteFile, fetch_file, say, zip_member
 
 UD_COMMIT = "30927439b9d383d21d0c86e647ba493cd89adf8c"
 UD_TREEBANKS = {
@@ -170,11 +165,10 @@ SENTIMENT_FILES = {
 
 def _sentiment_member(file):
     """bytes of the published zip -> the member ``file``, lines ending in LF."""
+    member = zip_member(file)
 
     def extract(data):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            member = next(n for n in archive.namelist() if n.endswith("/" + file))
-            text = archive.read(member).replace(b"\r\n", b"\n")
+        text = member(data).replace(b"\r\n", b"\n")
         return text if text.endswith(b"\n") else text + b"\n"
 
     return extract

@@ -1,13 +1,11 @@
 """The UCR/UEA time-series archive: its ``.ts`` format and its problems."""
 
-import io
 import os
-import zipfile
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from ._fetch import RemoteFile, fetch_file
+from ._fetch import DATA_HOME_CONSTRAINTS, RemoteFile, fetch_file, zip_member
 
 _FLAGS = ("timestamps", "missing", "univariate", "equallength")
 
@@ -164,25 +162,11 @@ UCR_SHA256 = {
 }
 
 
-def _archive_member(file):
-    """bytes of a problem's zip -> its member ``file``."""
-
-    def extract(data):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == file]
-            if not names:
-                raise OSError(f"The archive has no {file}. Got {archive.namelist()[:5]}.")
-            return archive.read(names[0])
-
-    return extract
-
-
 @validate_params(
     {
         "name": [str],
         "subset": [StrOptions({"train", "test"})],
-        "data_home": [None, str, os.PathLike],
-        "download_if_missing": ["boolean"],
+        **DATA_HOME_CONSTRAINTS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -219,6 +203,6 @@ def fetch_ucr(name, subset="train", *, data_home=None, download_if_missing=True)
     file = f"{name}_{subset.upper()}.ts"
     remote = RemoteFile(f"ucr/{file}", UCR_URL.format(name=name), UCR_SHA256.get(file))
     path = fetch_file(
-        remote, data_home, download_if_missing=download_if_missing, transform=_archive_member(file)
+        remote, data_home, download_if_missing=download_if_missing, transform=zip_member(file)
     )
     return load_ts_file(path)
