@@ -483,14 +483,14 @@ class SupervisedRNN(BaseRNN):
         """The loss weight of every unit the head predicts (None: equal):
         the sample weights, on every step of a sequence for a per-step
         head, times the class weights where the estimator has them."""
-        weights = sequence_weights
-        if weights is not None and spec.layout != "stream":
-            weights = self._per_unit(weights, data)
-        return weights
+        if sequence_weights is None:
+            return None
+        return self._per_unit(sequence_weights, data, spec)
 
-    def _per_unit(self, sequence_weights, data):
-        """Per-sequence weights as one per unit the head predicts."""
-        return sequence_weights
+    def _per_unit(self, sample_weights, data, spec):
+        """Sample weights (per sequence, or per row of a stream) as one per
+        unit the head predicts."""
+        return sample_weights
 
     def _check_training_data(self, data, spec):
         self._check_inputs_fit(spec.kind)

@@ -116,9 +116,11 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         """
         return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
-    def _per_unit(self, sequence_weights, data):
-        """A sequence's weight on each of its steps."""
-        return np.repeat(sequence_weights, data.lengths)
+    def _per_unit(self, sample_weights, data, spec):
+        """A sequence's weight on each of its steps (a stream's are per step)."""
+        if spec.layout == "stream":
+            return sample_weights
+        return np.repeat(sample_weights, data.lengths)
 
     def _in_y_form(self, per_step, data, fill):
         """Arrange per-step results (one row per real step, sequence after
@@ -196,8 +198,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         y_true, y_pred, data = self._real_step_labels(X, y, with_data=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-            if self._input_spec.layout != "stream":
-                sample_weight = self._per_unit(sample_weight, data)
+            sample_weight = self._per_unit(sample_weight, data, self._input_spec)
         return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
     def _real_step_labels(self, X, y, with_data=False):
