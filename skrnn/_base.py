@@ -34,7 +34,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import SOLVERS, make_optimizer
 from ._persistence import PersistenceMixin
-from ._sequences import DENSE, check_sequences, encode_labels, is_nested_scalar_table
+from ._sequences import (
+    DENSE,
+    check_feature_count,
+    check_sequences,
+    encode_labels,
+    is_nested_scalar_table,
+)
 from ._training import (
     SequenceBatches,
     StoppingMonitor,
@@ -505,12 +511,7 @@ class SupervisedRNN(BaseRNN):
         ``n_features_in_`` (and feature names for a table), ``n_tokens_``."""
         self._input_spec = spec
         self.input_type_ = spec.kind
-        if spec.is_table:
-            validate_data(self, X, skip_check_array=True, reset=True)
-        else:
-            self.n_features_in_ = spec.width
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+        check_feature_count(self, X, spec, reset=True)
         if spec.n_tokens is not None:
             self.n_tokens_ = spec.n_tokens
 

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 DENSE = "dense"
 TOKENS = "tokens"
@@ -492,6 +492,19 @@ def _check_vocabulary_size(n_tokens, n_ids):
             "vocabulary consecutively from 2, as SequenceVectorizer makes them. Got "
             f"an id of {n_tokens - 1} instead."
         )
+
+
+def check_feature_count(estimator, X, spec, reset):
+    """sklearn's ``n_features_in_`` (and feature names) for sequences X
+    described by ``spec``: a table's columns are sklearn's features, checked
+    (or, ``reset``, learnt) by sklearn's own ``validate_data``; any other
+    layout learns its features per step, ``spec.width``, and no names."""
+    if spec.is_table:
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+    elif reset:
+        estimator.n_features_in_ = spec.width
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
 
 
 def _check_width(spec, kind, width):

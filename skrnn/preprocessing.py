@@ -2,10 +2,10 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._persistence import PersistenceMixin
-from ._sequences import DENSE, check_sequences
+from ._sequences import DENSE, check_feature_count, check_sequences
 
 
 def _safe_scale(scale):
@@ -61,10 +61,7 @@ class SequenceScaler(OneToOneFeatureMixin, PersistenceMixin, TransformerMixin, B
 
     def _read(self, X, reset):
         data, spec = check_sequences(X, input_type=DENSE, spec=None if reset else self._spec)
-        if spec.is_table:
-            validate_data(self, X, skip_check_array=True, reset=reset)
-        elif reset:
-            self.n_features_in_ = spec.width
+        check_feature_count(self, X, spec, reset)
         return data, spec
 
     @_fit_context(prefer_skip_nested_validation=True)
