@@ -10,6 +10,7 @@ becomes targets, which head and loss they use, and how outputs become
 predictions.
 """
 
+import dataclasses
 import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -87,9 +88,6 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
         "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
     }
-
-    #: training state that pickles leave out (see PersistenceMixin)
-    _training_state = ("_optimizer",)
 
     # What a subclass says about its network: the head reading the top layer,
     # the output activation and the loss.
@@ -322,6 +320,7 @@ class SupervisedRNN(BaseRNN):
         "input_type": [StrOptions({"auto", "dense", "tokens"})],
         "solver": [StrOptions(set(SOLVERS) | {"lbfgs"})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "n_tokens": [None, Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -362,6 +361,7 @@ class SupervisedRNN(BaseRNN):
         clip_norm=None,
         dtype="float32",
         input_type="auto",
+        n_tokens=None,
     ):
         self._store(locals())
 
@@ -424,7 +424,7 @@ class SupervisedRNN(BaseRNN):
         fresh = self._starts_afresh(incremental)
         spec = None if fresh else self._input_spec
         data, found = self._check_X(X, spec, stream=fresh and self._is_stream(X, y))
-        spec = found if fresh else spec
+        spec = self._declare_vocabulary(found) if fresh else spec
         targets, n_outputs, fitted = self._encode_targets(y, data, spec, fresh, classes)
         sequence_weights = self._check_sample_weight(sample_weight, X)
         weights = self._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
@@ -461,6 +461,20 @@ class SupervisedRNN(BaseRNN):
 
         self._train(batches, incremental, validate)
         return self
+
+    def _declare_vocabulary(self, spec):
+        """``spec`` with the ``n_tokens`` parameter's vocabulary size, which
+        the first block of a ``partial_fit`` stream cannot show."""
+        if self.n_tokens is None or spec.kind == DENSE:
+            return spec
+        if spec.n_tokens > self.n_tokens:
+            raise ValueError(
+                f"X holds token id {spec.n_tokens - 1}, but n_tokens={self.n_tokens} "
+                f"allows ids 0 to {self.n_tokens - 1}. Set n_tokens to the vocabulary "
+                "size, len(vectorizer.get_feature_names_out()) of the fitted "
+                f"SequenceVectorizer, or leave it None. Got n_tokens={self.n_tokens} instead."
+            )
+        return dataclasses.replace(spec, n_tokens=self.n_tokens)
 
     def _check_X(self, X, spec, stream=False):
         """X as :class:`~skrnn._sequences.SequenceData`, and the

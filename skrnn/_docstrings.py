@@ -97,8 +97,8 @@ FRAGMENTS = {
         Sequence length T for a 2-D float array X (features per step for the
         tagger's stream), else features (or ids) per step.
     n_tokens_ : int
-        For token input: largest id seen in ``fit`` plus one. Larger ids at
-        predict time are treated as unknown (id 1).
+        For token input: ``n_tokens``, or the largest id seen in ``fit`` plus
+        one. Larger ids at predict time are treated as unknown (id 1).
     loss_ : float
         Training loss of the last epoch.
     best_loss_ : float or None
@@ -160,6 +160,13 @@ FRAGMENTS = {
     input_type : {{'auto', 'dense', 'tokens'}}, default='{input_type}'
         How to read X: 'auto' takes integer arrays as token ids and everything
         else as real-valued features.
+    n_tokens : int or None, default={n_tokens}
+        For token ids: how many ids the model has input rows for, which is
+        ``len(vectorizer.get_feature_names_out())`` of the fitted
+        :class:`SequenceVectorizer`. None takes the largest id of the first
+        ``fit`` or ``partial_fit`` call plus one, which is too few when
+        ``partial_fit`` sees the data in blocks (ids beyond it are read as
+        unknown). Ignored for real-valued input.
 """,
 }
 

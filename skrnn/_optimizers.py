@@ -17,6 +17,16 @@ class _Schedule:
         """Training stopped improving: True to stop, False to go on."""
         return True
 
+    def _scratch(self, params):
+        """A work buffer the size of the parameters, made on first use and
+        never pickled (a loaded optimizer makes its own)."""
+        if getattr(self, "_step", None) is None:
+            self._step = np.empty_like(params)
+        return self._step
+
+    def __getstate__(self):
+        return {name: value for name, value in self.__dict__.items() if name != "_step"}
+
 
 class SGDOptimizer(_Schedule):
     """SGD with optional momentum and Nesterov momentum.
@@ -78,11 +88,10 @@ class AdagradOptimizer(_Schedule):
         self.learning_rate = learning_rate_init
         self.epsilon = epsilon
         self.cache = np.zeros_like(params)
-        self._step = np.empty_like(params)
 
     def update_params(self, params, grads):
         self.cache += grads * grads
-        step = self._step
+        step = self._scratch(params)
         np.add(self.cache, self.epsilon, out=step)
         np.sqrt(step, out=step)
         np.divide(grads, step, out=step)
@@ -111,7 +120,6 @@ class AdamOptimizer(_Schedule):
         self.t = 0
         self.m_sum = np.zeros_like(params)
         self.v_sum = np.zeros_like(params)
-        self._step = np.empty_like(params)
 
     def update_params(self, params, grads):
         self.t += 1
@@ -121,9 +129,10 @@ class AdamOptimizer(_Schedule):
         lr_t = self.learning_rate_init * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         eps = self.epsilon / scale_v
         factor = lr_t * (1.0 - b1) / scale_v
+        scratch = self._scratch(params)
         for start in range(0, len(params), self.block):
             part = slice(start, start + self.block)
-            m, v, step, g = self.m_sum[part], self.v_sum[part], self._step[part], grads[part]
+            m, v, step, g = self.m_sum[part], self.v_sum[part], scratch[part], grads[part]
             m *= b1
             m += g
             v *= b2

@@ -12,21 +12,17 @@ from .exceptions import InconsistentVersionWarning
 
 
 class PersistenceMixin:
-    """Pickle only the model: parameters, weights, vocabularies.
+    """Record the skrnn version in pickles; a different one warns on load
+    (:class:`~skrnn.exceptions.InconsistentVersionWarning`).
 
-    Training state such as optimizer moments (as large as the weights, twice
-    over) is left out: attributes named in ``_training_state`` are dropped,
-    so ``partial_fit`` on a loaded model starts a fresh optimizer, as
-    ``warm_start`` does. The skrnn version is recorded and a different one
-    warns on load (:class:`~skrnn.exceptions.InconsistentVersionWarning`).
+    A pickle keeps everything training needs, the optimizer's state and the
+    random state included, so ``partial_fit`` on a loaded copy continues
+    exactly as on the original: a dask worker receiving the model between
+    blocks relies on that.
     """
-
-    _training_state = ()
 
     def __getstate__(self):
         state = super().__getstate__()
-        for name in self._training_state:
-            state.pop(name, None)
         state["_skrnn_version"] = __version__
         return state
 

@@ -2,6 +2,7 @@
 
 import pickle
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -94,6 +95,22 @@ def test_token_input_detected_and_unknown_ids_warn():
     np.testing.assert_array_equal(
         clf.predict_proba(np.array([[2, 3, 0, 0]])), clf.predict_proba(np.array([[2, 3]]))
     )
+
+
+@pytest.mark.parametrize("model_class", [RNNClassifier, RNNSequenceTagger])
+def test_n_tokens_declares_the_vocabulary_a_first_block_does_not_show(model_class):
+    rng = np.random.RandomState(0)
+    X = rng.randint(2, 12, size=(40, 5))
+    X[:20] = np.minimum(X[:20], 6)  # the first block's ids stop at 6
+    y = X % 2 if model_class is RNNSequenceTagger else X[:, 0] % 2
+    model = model_class(**FAST, n_tokens=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no id is read as unknown
+        model.partial_fit(X[:20], y[:20], classes=[0, 1])
+        model.partial_fit(X[20:], y[20:])
+    assert model.n_tokens_ == 12 and model.coefs_["W_ih.0.0"].shape[0] == 12
+    with pytest.raises(ValueError, match=r"token id 11, but n_tokens=8 allows ids 0 to 7"):
+        model_class(**FAST, n_tokens=8).fit(X, y)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])

@@ -82,21 +82,29 @@ def test_skops_round_trip_trusts_only_skrnn_types(name):
         np.testing.assert_array_equal(a, b)
 
 
-def test_pickle_is_about_the_size_of_the_weights():
+def test_pickle_holds_the_weights_and_the_optimizer_and_no_buffers():
     model = RNNClassifier(hidden_size=64, cell="lstm", max_iter=2, random_state=0)
     model.fit(SEQS, np.arange(40) % 2)
     size, weights = len(pickle.dumps(model)), model.network_.coef.nbytes
-    assert weights < size < 1.1 * weights + 8_000  # no optimizer moments, no buffers
+    assert 3 * weights < size < 3.1 * weights + 8_000  # weights and Adam's two moments
     lm = RNNLanguageModel(hidden_size=32, max_iter=1).fit("some text to learn " * 20)
-    assert len(pickle.dumps(lm)) < 1.1 * lm.network_.coef.nbytes + 20_000
+    assert len(pickle.dumps(lm)) < 3.1 * lm.network_.coef.nbytes + 20_000
 
 
-def test_partial_fit_continues_after_loading():
-    model = RNNClassifier(hidden_size=8, random_state=0)
-    model.partial_fit(SEQS, np.arange(40) % 2, classes=[0, 1])
-    loaded = pickle.loads(pickle.dumps(model))
-    loaded.partial_fit(SEQS, np.arange(40) % 2)
-    assert loaded.n_iter_ == 2
+@pytest.mark.parametrize("solver", ["adam", "sgd", "adagrad"])
+def test_partial_fit_on_a_loaded_copy_continues_exactly(solver):
+    """A pickle carries the optimizer and the random state, so training a
+    loaded copy gives the same weights as training the original (dask moves
+    models between workers this way)."""
+    X, y = SEQS, np.arange(40) % 2
+    original = RNNClassifier(hidden_size=8, solver=solver, random_state=0)
+    original.partial_fit(X, y, classes=[0, 1])
+    loaded = pickle.loads(pickle.dumps(original))
+    for model in (original, loaded):
+        model.partial_fit(X, y)
+        model.partial_fit(X, y)
+    assert loaded.n_iter_ == 3
+    np.testing.assert_array_equal(loaded.network_.coef, original.network_.coef)
 
 
 def test_other_version_warns_on_load(monkeypatch):
