@@ -1,5 +1,7 @@
-"""Regression on sequences: one-step forecasts of a chaotic series, RNN against
-linear and tree baselines on the flattened windows.
+"""Regression on sequences: forecasts of a chaotic series
+========================================================
+
+An RNN against linear and tree baselines on the flattened windows.
 
 The series is the Mackey-Glass delay equation (tau = 17, the usual chaotic
 setting), sampled every 1 time unit with a little noise. Each sample is a
@@ -12,6 +14,7 @@ them as 30 flat features.
 """
 
 import argparse
+import importlib.util
 import time
 import warnings
 
@@ -65,21 +68,37 @@ def main(random_state=0):
             random_state=random_state,
         ),
     }
-    results = {}
+    r2, predictions = {}, {}
     for name, model in models.items():
         start = time.perf_counter()
         flat = not isinstance(model, RNNRegressor)
         model.fit(X_train[:, :, 0] if flat else X_train, y_train)
-        prediction = model.predict(X_test[:, :, 0] if flat else X_test)
-        results[name] = float(r2_score(y_test, prediction))
-        print(f"  {name:42} test R^2 {results[name]:.4f} ({time.perf_counter() - start:.1f} s)")
-    return results
+        predictions[name] = model.predict(X_test[:, :, 0] if flat else X_test)
+        r2[name] = float(r2_score(y_test, predictions[name]))
+        print(f"  {name:42} test R^2 {r2[name]:.4f} ({time.perf_counter() - start:.1f} s)")
+    return {"r2": r2, "y_test": y_test, "predictions": predictions}
+
+
+def plot(results, steps=200):
+    """The first ``steps`` test targets and the forecasts of each model."""
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(results["y_test"][:steps], color="black", linewidth=2, label="series")
+    for name, prediction in results["predictions"].items():
+        ax.plot(prediction[:steps], label=f"{name} (R² {results['r2'][name]:.3f})")
+    ax.set_xlabel("test window")
+    ax.set_ylabel(f"value {HORIZON} steps ahead")
+    ax.legend(fontsize="small")
+    plt.show()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed")
-    main(parser.parse_args().random_state)
+    results = main(parser.parse_args().random_state)
+    if importlib.util.find_spec("matplotlib"):
+        plot(results)

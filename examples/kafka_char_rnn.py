@@ -1,4 +1,5 @@
-"""Seed 2: a min-char-rnn style character model of Kafka's *Metamorphosis*.
+"""Seed 2: a min-char-rnn style character model of Kafka's *Metamorphosis*
+=========================================================================
 
 The seed's settings: tanh RNN with 150 hidden units, windows of 35
 characters with the hidden state carried from window to window (truncated
@@ -20,6 +21,8 @@ the seed prints it. The text wraps around at its end, as in the seed.
 """
 
 import argparse
+import importlib.util
+import os
 import time
 
 import numpy as np
@@ -48,7 +51,7 @@ def main(updates=10_000, random_state=0):
     )
     vocabulary = len(set(text))
     smooth = -np.log(1.0 / vocabulary) * SEQ  # the seed's starting value
-    done, position = 0, 0
+    done, position, curve = 0, 0, []
     start = time.perf_counter()
     while done < updates:
         n_windows = min(PIECE, updates - done)
@@ -57,6 +60,7 @@ def main(updates=10_000, random_state=0):
         n_windows = -(-len(piece) // SEQ)
         smooth = smooth * 0.999**n_windows + model.loss_ * SEQ * (1 - 0.999**n_windows)
         done += n_windows
+        curve.append((done, smooth / SEQ))
         position += len(piece)
         if position >= len(text):
             position = 0
@@ -79,15 +83,40 @@ def main(updates=10_000, random_state=0):
         "smoothed_nats_per_char": smooth / SEQ,
         "nats_per_char": nats,
         "seconds": seconds,
+        "curve": curve,
     }
+
+
+def plot(curve):
+    """The smoothed training loss against the updates, beside the seed's."""
+    import matplotlib.pyplot as plt
+
+    updates, nats = zip(*curve)
+    _, ax = plt.subplots()
+    ax.plot(updates, nats, label="skrnn")
+    ax.axhline(
+        SEED_LOSS_PER_WINDOW / SEQ, color="gray", linestyle="--", label="seed, 10,000 updates"
+    )
+    ax.set_xlabel("updates (windows of 35 characters)")
+    ax.set_ylabel("smoothed training loss, nats/char")
+    ax.legend()
+    plt.show()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--updates", type=int, default=10_000, help="training windows")
     parser.add_argument("--random-state", type=int, default=0, help="seed")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=bool(os.environ.get("SKRNN_QUICK")),
+        help="the documentation's smaller settings (also SKRNN_QUICK=1)",
+    )
     args = parser.parse_args()
-    main(args.updates, random_state=args.random_state)
+    results = main(3000 if args.quick else args.updates, random_state=args.random_state)
+    if importlib.util.find_spec("matplotlib"):
+        plot(results["curve"])

@@ -1,4 +1,7 @@
-"""Seed 3: many-to-many "mod-3" — tag every step x_t with (x_t + 1) mod 3.
+"""Seed 3: many-to-many "mod-3", a tag for every step
+=====================================================
+
+Tag every step x_t with (x_t + 1) mod 3.
 
 The seed: inputs x in {0, 1, 2} one-hot, 10 training sequences of length 10,
 tanh RNN with 100 hidden units, a softmax at every step; it gets 98 of 100
@@ -8,6 +11,7 @@ steps right. Here: the same data and network, scored on 100 fresh sequences.
 """
 
 import argparse
+import importlib.util
 import time
 
 from skrnn import RNNSequenceTagger
@@ -43,13 +47,26 @@ def main(random_state=0):
         "(seed: 0.98)"
     )
     print("first test sequence:", X_test[0].argmax(axis=1), "->", tagger.predict(X_test[:1])[0])
+    results["model"] = tagger
     return results
+
+
+def plot(tagger):
+    """The training loss per epoch."""
+    import matplotlib.pyplot as plt
+
+    from skrnn.inspection import TrainingCurveDisplay
+
+    TrainingCurveDisplay.from_estimator(tagger, name="mod-3 tagger: training loss")
+    plt.show()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed")
-    main(random_state=parser.parse_args().random_state)
+    results = main(random_state=parser.parse_args().random_state)
+    if importlib.util.find_spec("matplotlib"):
+        plot(results["model"])

@@ -1,4 +1,5 @@
-"""Seed 1: Victor Zhou's "RNN from scratch" sentiment toy, reproduced.
+"""Seed 1: Victor Zhou's "RNN from scratch" sentiment toy, reproduced
+=====================================================================
 
 Zhou's setting: one-hot words (vocabulary 18), tanh RNN with 64 hidden units,
 softmax on the last hidden state, plain SGD with learning rate 0.02, one
@@ -8,6 +9,7 @@ sentence per update, gradients clipped to +-1. His result: test accuracy 1.0.
 """
 
 import argparse
+import importlib.util
 import time
 
 from sklearn.pipeline import make_pipeline
@@ -52,13 +54,35 @@ def main(random_state=0):
     }
     for key, value in results.items():
         print(f"{key:16} {value:.3f}" if isinstance(value, float) else f"{key:16} {value}")
+    results["model"] = model
     return results
+
+
+def plot(model):
+    """The training loss per epoch, and the confusion matrix of the test
+    sentences."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from skrnn.inspection import TrainingCurveDisplay
+
+    X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
+    _, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    TrainingCurveDisplay.from_estimator(model, ax=left, name="training loss")
+    ConfusionMatrixDisplay.from_estimator(
+        model, X_test, y_test, display_labels=["negative", "positive"], ax=right, colorbar=False
+    )
+    right.set_title("test sentences")
+    plt.tight_layout()
+    plt.show()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed")
-    main(random_state=parser.parse_args().random_state)
+    results = main(random_state=parser.parse_args().random_state)
+    if importlib.util.find_spec("matplotlib"):
+        plot(results["model"])

@@ -68,8 +68,12 @@ FRAGMENTS = {
         Momentum for 'sgd'.
     nesterovs_momentum : bool, default={nesterovs_momentum}
         Use Nesterov's momentum with 'sgd' and momentum > 0.
-    beta_1, beta_2, epsilon : float, default={beta_1}, {beta_2}, {epsilon}
-        Adam's moment decay rates and its (and Adagrad's) numerical guard.
+    beta_1 : float, default={beta_1}
+        Adam's decay rate of the first moment (the mean gradient).
+    beta_2 : float, default={beta_2}
+        Adam's decay rate of the second moment (the mean squared gradient).
+    epsilon : float, default={epsilon}
+        Adam's and Adagrad's guard against division by zero.
     alpha : float, default={alpha}
         L2 penalty on the weights (not the biases), scaled as in MLP.
 """,

@@ -448,9 +448,9 @@ class RNNLanguageModel(BaseRNN):
 
         Returns
         -------
-        proba : ndarray of shape (n_tokens_,) or (n_prompts, n_tokens_)
-            Probabilities over ids; ``tokens_`` names the columns. 1-D for a
-            single string.
+        proba : ndarray of shape (n_ids,) or (n_prompts, n_ids)
+            Probabilities over the ``n_ids = len(tokens_)`` ids; ``tokens_``
+            names the columns. 1-D for a single string.
         """
         check_is_fitted(self)
         single = isinstance(X, (str, bytes))

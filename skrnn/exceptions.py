@@ -1,5 +1,7 @@
 """Warnings and errors specific to skrnn."""
 
+__all__ = ["InconsistentVersionWarning"]
+
 
 class InconsistentVersionWarning(UserWarning):
     """A model is being loaded with another skrnn version than saved it.

@@ -17,6 +17,15 @@ from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import validate_params
 
+__all__ = [
+    "flat_accuracy_score",
+    "flat_accuracy_scorer",
+    "flat_classification_report",
+    "flat_f1_score",
+    "flat_f1_scorer",
+    "flatten_label_sequences",
+]
+
 _TWO_LABELLINGS = {
     "y_true": ["array-like"],
     "y_pred": ["array-like"],

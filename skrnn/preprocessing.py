@@ -7,6 +7,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._persistence import PersistenceMixin
 from ._sequences import DENSE, check_feature_count, check_sequences
 
+__all__ = ["SequenceScaler"]
+
 
 def _safe_scale(scale):
     """A standard deviation to divide by: 1 where the values do not vary."""

@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._persistence import PersistenceMixin
 from ._sequences import PAD_ID, UNKNOWN_ID
 
+__all__ = ["SequenceVectorizer", "word_shape"]
+
 PAD_TOKEN = ""
 UNKNOWN_TOKEN = "[UNK]"
 

@@ -69,6 +69,7 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
         "shakespeare",
         "time_series",
         "forecasting",
+        "distributed_search",
     ],
 )
 def test_every_example_shows_its_defaults(name):
@@ -93,5 +94,16 @@ def test_time_series_dtw_baseline_and_rnn(data_home):
 
 def test_forecasting_rnn_beats_the_linear_baseline():
     results = load_example("forecasting").main(random_state=0)
-    ridge, _, rnn = results.values()
+    ridge, _, rnn = results["r2"].values()
     assert rnn > 0.95 and rnn > ridge + 0.03
+
+
+def test_distributed_search_example(data_home):
+    pytest.importorskip("dask_ml")
+    results = load_example("distributed_search").main(data_home, max_iter=3)
+    assert results["candidates"] == 8 and results["incremental_blocks"] == 8
+    assert results["best_params"] == results["local_best_params"]
+    assert results["incremental_accuracy"] > 0.6  # half the sentences are positive
+    # the pieces differ from one call only in the vocabulary the first piece shows
+    assert abs(results["lm_pieces"] - results["lm_whole"]) < 0.05
+    assert results["lm_pieces"] < 2.5

@@ -144,6 +144,24 @@ def test_partial_fit_carries_state_and_continues():
     assert lm._stream_tokens[0] == lm.vocabulary_[TEXT[399]]
 
 
+def test_a_text_in_pieces_trains_as_the_whole_text():
+    """Pieces cut at window boundaries, fed to partial_fit in order, give the
+    weights of one call on the whole text: the state runs on across them."""
+    text = "the quick brown fox jumps over the lazy dog. " * 40  # 45 characters
+    params = dict(hidden_size=16, seq_length=15, batch_size=1, random_state=0)
+    whole = RNNLanguageModel(**params).partial_fit(text)
+    # each piece is 10 sentences, so the first shows the whole text's vocabulary
+    pieces = [text[start : start + 450] for start in range(0, len(text), 450)]
+    carried, restarted = RNNLanguageModel(**params), RNNLanguageModel(**params)
+    for piece in pieces:
+        carried.partial_fit(piece)
+        restarted.partial_fit(piece)
+        restarted._stream_state = restarted._stream_tokens = None  # forget the state
+    assert carried.vocabulary_ == whole.vocabulary_ and carried.n_iter_ == 4
+    np.testing.assert_array_equal(carried.network_.coef, whole.network_.coef)
+    assert not np.array_equal(restarted.network_.coef, whole.network_.coef)
+
+
 @pytest.mark.parametrize("bad", ["", [""], ["", ""]])
 def test_empty_text_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="at least one token|at least one text"):

@@ -328,7 +328,8 @@ def test_float32_model_keeps_one_float64_copy_for_predictions():
     assert peak < weights / 10, f"peak {peak / 2**20:.1f} MiB"
     clf.partial_fit(X, np.arange(40) % 2)  # new weights: the copy follows
     assert not np.array_equal(clf.predict_proba(X[:1]), first)
-    assert len(pickle.dumps(clf)) < 1.1 * weights + 20_000
+    # the weights and Adam's two moments; the float64 copy (twice the weights) is left out
+    assert len(pickle.dumps(clf)) < 3.1 * weights + 20_000
 
 
 def test_predicting_only_padding():

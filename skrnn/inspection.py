@@ -1,0 +1,169 @@
+"""Looking at a fitted model: its training curves."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TrainingCurveDisplay"]
+
+
+def _pyplot():
+    """matplotlib's pyplot, or an ImportError that names the extra."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "TrainingCurveDisplay draws with matplotlib, which is not installed. Install "
+            'it with pip install "skrnn[plot]" (or pip install matplotlib).'
+        ) from error
+    return plt
+
+
+class TrainingCurveDisplay:
+    """Training curves of a fitted skrnn estimator: the loss per epoch, and
+    the held-out loss and score per epoch where early stopping kept them.
+
+    Build it with :meth:`from_estimator`; the constructor takes the curves
+    themselves. The training and held-out losses share the left axis; the
+    held-out score (accuracy, R² or per-step accuracy, as ``score``
+    computes it) has its own axis on the right. Needs matplotlib.
+
+    Parameters
+    ----------
+    loss_curve : array-like of shape (n_epochs,)
+        Training loss after each epoch (each iteration, for L-BFGS).
+    validation_loss_curve : array-like of shape (n_epochs,), default=None
+        Held-out loss after each epoch.
+    validation_scores : array-like of shape (n_epochs,), default=None
+        Held-out score after each epoch.
+    estimator_name : str, default=None
+        Name for the title.
+    x_label : str, default='epoch'
+        What one point of the curves is.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes of the losses.
+    score_ax_ : matplotlib Axes or None
+        The right-hand axes of the held-out score, if there is one.
+    figure_ : matplotlib Figure
+        The figure holding the axes.
+    lines_ : dict of str to matplotlib Line2D
+        The drawn curves by name: ``'loss'``, ``'validation loss'``,
+        ``'validation score'``.
+
+    See Also
+    --------
+    sklearn.model_selection.LearningCurveDisplay : Scores against the
+        training set size.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skrnn import RNNClassifier
+    >>> from skrnn.inspection import TrainingCurveDisplay
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 6, 2))
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(hidden_size=8, early_stopping=True, random_state=0).fit(X, y)
+    >>> display = TrainingCurveDisplay.from_estimator(clf)
+    >>> sorted(display.lines_)
+    ['loss', 'validation loss', 'validation score']
+    >>> len(display.lines_["loss"].get_xdata()) == clf.n_iter_
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_loss_curve=None,
+        validation_scores=None,
+        estimator_name=None,
+        x_label="epoch",
+    ):
+        self.loss_curve = loss_curve
+        self.validation_loss_curve = validation_loss_curve
+        self.validation_scores = validation_scores
+        self.estimator_name = estimator_name
+        self.x_label = x_label
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, name=None):
+        """Plot the curves a fitted estimator (or a pipeline ending in one)
+        kept while training.
+
+        Parameters
+        ----------
+        estimator : fitted skrnn estimator or Pipeline
+            A model with ``loss_curve_``; for a pipeline, its last step.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        name : str, default=None
+            Title; None uses the estimator's class name.
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+            The display, drawn.
+        """
+        model = estimator[-1] if hasattr(estimator, "steps") else estimator
+        if not hasattr(model, "loss_curve_"):
+            check_is_fitted(model)
+            raise TypeError(
+                f"{type(model).__name__} keeps no loss_curve_. TrainingCurveDisplay "
+                "shows the training curves of skrnn's estimators (or of a Pipeline "
+                "ending in one)."
+            )
+        display = cls(
+            loss_curve=model.loss_curve_,
+            validation_loss_curve=getattr(model, "validation_loss_curve_", None),
+            validation_scores=getattr(model, "validation_scores_", None),
+            estimator_name=type(model).__name__,
+            x_label="iteration" if getattr(model, "solver", None) == "lbfgs" else "epoch",
+        )
+        return display.plot(ax=ax, name=name)
+
+    def plot(self, ax=None, *, name=None):
+        """Draw the curves.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        name : str, default=None
+            Title; None uses ``estimator_name``.
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+            ``self``, with ``ax_``, ``score_ax_``, ``figure_`` and ``lines_``.
+        """
+        plt = _pyplot()
+        if ax is None:
+            _, ax = plt.subplots()
+        epochs = np.arange(1, len(self.loss_curve) + 1)
+        self.lines_ = {"loss": ax.plot(epochs, self.loss_curve, label="training loss")[0]}
+        if self.validation_loss_curve:
+            (self.lines_["validation loss"],) = ax.plot(
+                epochs, self.validation_loss_curve, label="validation loss"
+            )
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel("loss")
+        handles = list(self.lines_.values())
+        self.score_ax_ = None
+        if self.validation_scores:
+            self.score_ax_ = ax.twinx()
+            (self.lines_["validation score"],) = self.score_ax_.plot(
+                epochs, self.validation_scores, color="tab:green", label="validation score"
+            )
+            self.score_ax_.set_ylabel("validation score")
+            handles.append(self.lines_["validation score"])
+        ax.legend(handles=handles, loc="best")
+        title = name if name is not None else self.estimator_name
+        if title:
+            ax.set_title(title)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self

@@ -1,0 +1,78 @@
+"""TrainingCurveDisplay: the curves it draws, and its message without matplotlib."""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from skrnn import RNNClassifier, RNNLanguageModel, RNNRegressor, SequenceScaler
+from skrnn.inspection import TrainingCurveDisplay
+
+RNG = np.random.RandomState(0)
+X = RNG.normal(size=(120, 5, 2))
+y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+
+
+@pytest.fixture
+def pyplot():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_early_stopping_curves_on_two_axes(pyplot):
+    model = RNNClassifier(hidden_size=6, early_stopping=True, max_iter=15, random_state=0)
+    display = TrainingCurveDisplay.from_estimator(model.fit(X, y))
+    epochs = np.arange(1, model.n_iter_ + 1)
+    assert set(display.lines_) == {"loss", "validation loss", "validation score"}
+    for name, curve in [
+        ("loss", model.loss_curve_),
+        ("validation loss", model.validation_loss_curve_),
+        ("validation score", model.validation_scores_),
+    ]:
+        np.testing.assert_array_equal(display.lines_[name].get_xdata(), epochs)
+        np.testing.assert_array_equal(display.lines_[name].get_ydata(), curve)
+    assert display.ax_.get_xlabel() == "epoch" and display.ax_.get_ylabel() == "loss"
+    assert display.score_ax_.get_ylabel() == "validation score"
+    assert display.lines_["validation score"].axes is display.score_ax_
+    assert display.ax_.get_title() == "RNNClassifier"
+    assert display.figure_ is display.ax_.figure
+    labels = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert labels == ["training loss", "validation loss", "validation score"]
+
+
+def test_pipeline_lbfgs_and_given_axes(pyplot):
+    model = make_pipeline(SequenceScaler(), RNNRegressor(hidden_size=4, solver="lbfgs", max_iter=8))
+    model.fit(X, y.astype(float))
+    _, ax = pyplot.subplots()
+    display = TrainingCurveDisplay.from_estimator(model, ax=ax, name="L-BFGS")
+    assert display.ax_ is ax and display.score_ax_ is None
+    assert list(display.lines_) == ["loss"] and ax.get_xlabel() == "iteration"
+    np.testing.assert_array_equal(display.lines_["loss"].get_ydata(), model[-1].loss_curve_)
+    assert ax.get_title() == "L-BFGS"
+
+
+def test_language_model_and_curves_given_directly(pyplot):
+    lm = RNNLanguageModel(hidden_size=8, seq_length=10, max_iter=3).fit("abcabcabc " * 30)
+    assert len(TrainingCurveDisplay.from_estimator(lm).lines_["loss"].get_xdata()) == 3
+    display = TrainingCurveDisplay(loss_curve=[3.0, 2.0, 1.5]).plot()
+    np.testing.assert_array_equal(display.lines_["loss"].get_xdata(), [1, 2, 3])
+
+
+def test_an_estimator_without_curves_is_a_clear_error(pyplot):
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="LogisticRegression keeps no loss_curve_"):
+        TrainingCurveDisplay.from_estimator(LogisticRegression().fit(X[:, :, 0], y))
+
+
+def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
+    model = RNNClassifier(hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "skrnn\[plot\]"'):
+        TrainingCurveDisplay.from_estimator(model)
