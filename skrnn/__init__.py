@@ -5,7 +5,7 @@ from ._language_model import RNNLanguageModel
 from ._regressor import RNNRegressor
 from ._tagger import RNNSequenceTagger
 from ._version import __version__
-from .preprocessing import SequenceScaler
+from .preprocessing import SequencePatcher, SequenceScaler
 from .text import SequenceVectorizer
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "RNNLanguageModel",
     "RNNRegressor",
     "RNNSequenceTagger",
+    "SequencePatcher",
     "SequenceScaler",
     "SequenceVectorizer",
     "__version__",

@@ -8,7 +8,8 @@ import numpy as np
 
 
 class _Schedule:
-    """A constant step size: what every optimizer but SGD's schedules has."""
+    """The base of every optimizer: a constant step size (SGD's schedules
+    override it) and a scratch buffer that pickles leave out."""
 
     def iteration_ends(self, time_step):
         """Called after each epoch with the number of samples seen so far."""

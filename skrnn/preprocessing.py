@@ -1,13 +1,17 @@
-"""Scaling sequences of real values, in every layout skrnn's estimators take."""
+"""Scaling and patching sequences of real values, in every layout skrnn's
+estimators take."""
+
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._persistence import PersistenceMixin
 from ._sequences import DENSE, check_feature_count, check_sequences
 
-__all__ = ["SequenceScaler"]
+__all__ = ["SequencePatcher", "SequenceScaler"]
 
 
 def _safe_scale(scale):
@@ -127,6 +131,116 @@ class SequenceScaler(OneToOneFeatureMixin, PersistenceMixin, TransformerMixin, B
         one_d = all(np.ndim(seq) == 1 for seq in X)
         parts = data.split(scaled)
         return [part.ravel() for part in parts] if one_d else parts
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class SequencePatcher(PersistenceMixin, TransformerMixin, BaseEstimator):
+    """Join every ``patch_size`` consecutive steps of a sequence into one step.
+
+    A series of ``T`` steps of ``d`` features becomes ``ceil(T / patch_size)``
+    steps of ``patch_size * d`` features: the values of the patch's steps, in
+    time order. A recurrent net then reads a few dozen steps, each carrying a
+    short stretch of the curve, instead of hundreds of single values, and
+    learns from few examples what it could not learn step by step (the
+    "patches" that Nie et al., ICLR 2023, give a transformer). The last patch
+    of a sequence whose length is not a multiple of ``patch_size`` is
+    completed with copies of its last step, so no step is dropped and a
+    sequence shorter than a patch becomes one step. It learns nothing in
+    ``fit`` but the input width.
+
+    Use it for long univariate or few-channel series (hundreds of steps);
+    short multivariate ones (tens of steps) lose more than they gain. Choose
+    ``patch_size`` by cross-validation, for example in a ``GridSearchCV``
+    over a pipeline.
+
+    Parameters
+    ----------
+    patch_size : int, default=8
+        Steps per patch; 1 leaves every sequence as it is.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        The sequence length T for a 2-D array, else features per step.
+
+    See Also
+    --------
+    SequenceScaler : Standardise sequences first (z-normalise each one for
+        the UCR/UEA archive's convention).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import SequencePatcher
+    >>> X = [np.arange(5.0), np.arange(2.0)]          # two univariate series
+    >>> [p.tolist() for p in SequencePatcher(patch_size=2).fit_transform(X)]
+    [[[0.0, 1.0], [2.0, 3.0], [4.0, 4.0]], [[0.0, 1.0]]]
+    >>> SequencePatcher(patch_size=4).fit_transform(np.zeros((10, 100, 3))).shape
+    (10, 25, 12)
+    """
+
+    _parameter_constraints: dict = {"patch_size": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, patch_size=8):
+        self.patch_size = patch_size
+
+    def _read(self, X, reset):
+        data, spec = check_sequences(X, input_type=DENSE, spec=None if reset else self._spec)
+        check_feature_count(self, X, spec, reset)
+        return data, spec
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check X and learn its width.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Real-valued sequences, in any layout skrnn takes.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted patcher.
+        """
+        _, self._spec = self._read(X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Join the steps of X into patches.
+
+        Parameters
+        ----------
+        X : array-like or list of sequences
+            Sequences in the width of ``fit``.
+
+        Returns
+        -------
+        X_patched : ndarray or list of ndarray
+            A 3-D array ``(n, ceil(T / patch_size), patch_size * d)`` for an
+            array X (a 2-D one is ``d = 1``), else a list of
+            ``(ceil(T_i / patch_size), patch_size * d)`` arrays.
+        """
+        check_is_fitted(self)
+        data, spec = self._read(X, reset=False)
+        size, lengths = self.patch_size, data.lengths
+        patches = -(-lengths // size)
+        owner = np.repeat(np.arange(len(data)), patches)
+        first_patch = np.cumsum(patches) - patches
+        index = np.arange(len(owner)) - first_patch[owner]
+        # the step each (patch, offset) reads: past the end, the sequence's last step
+        offset = np.minimum(index[:, None] * size + np.arange(size), (lengths[owner] - 1)[:, None])
+        rows = data.steps[data.starts[owner][:, None] + offset]
+        patched = rows.reshape(len(owner), size * data.steps.shape[1])
+        if spec.layout in ("table", "array"):
+            return patched.reshape(len(data), -1, patched.shape[1])
+        return np.split(patched, np.cumsum(patches)[:-1])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

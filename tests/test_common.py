@@ -10,7 +10,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skrnn
-from skrnn import RNNLanguageModel, RNNSequenceTagger, SequenceScaler, SequenceVectorizer
+from skrnn import (
+    RNNLanguageModel,
+    RNNSequenceTagger,
+    SequencePatcher,
+    SequenceScaler,
+    SequenceVectorizer,
+)
 
 # Estimators that take text, which the common checks never feed; their
 # contracts are tested in test_language_model.py and test_text.py.
@@ -55,17 +61,20 @@ def all_estimators():
 
 def _instances():
     """Each recurrent estimator small, plus the gated cells, stacking,
-    bidirectional layers and dropout through the same shared core; the
-    scaler both ways."""
+    bidirectional layers and dropout through the same shared core; every
+    other estimator as it comes, the scaler per sequence too and the patcher
+    with patches shorter than the checks' sequences."""
     variants = [
         dict(),
         dict(cell="lstm", bidirectional=True),
         dict(cell="gru", num_layers=2, dropout=0.1, recurrent_init="orthogonal"),
     ]
     recurrent = [cls for cls in all_estimators() if "hidden_size" in cls().get_params()]
+    others = [cls() for cls in all_estimators() if cls not in recurrent]
     return [cls(**SMALL, **params) for cls in recurrent for params in variants] + [
-        SequenceScaler(),
+        *others,
         SequenceScaler(per_sequence=True),
+        SequencePatcher(patch_size=3),
     ]
 
 

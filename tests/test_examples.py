@@ -83,13 +83,12 @@ def test_every_example_shows_its_defaults(name):
 
 
 def test_time_series_dtw_baseline_and_rnn(data_home):
-    # two of the four problems (OSULeaf alone takes two minutes)
-    results = load_example("time_series").main(data_home, problems=("GunPoint", "BasicMotions"))
-    # 1-NN DTW (full window) as the UCR/UEA archive publishes it: 0.907, 0.975
+    # one of the four problems (the others take minutes)
+    results = load_example("time_series").main(data_home, problems=("GunPoint",))
+    # 1-NN DTW (full window) as the UCR/UEA archive publishes it: 0.907
     assert results["GunPoint"]["dtw"] == pytest.approx(0.907, abs=0.001)
-    assert results["BasicMotions"]["dtw"] == pytest.approx(0.975, abs=0.001)
-    assert results["GunPoint"]["rnn"] > results["GunPoint"]["dtw"]
-    assert results["BasicMotions"]["rnn"] > 0.9
+    assert results["GunPoint"]["rnn"] > results["GunPoint"]["dtw"] + 0.05
+    assert results["GunPoint"]["patch_size"] in (1, 4, 16)
 
 
 def test_forecasting_rnn_beats_the_linear_baseline():
