@@ -25,26 +25,16 @@ the best search of each way counts:
 """
 
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _examples import load_example  # same folder
+
 MAX_ITER = 20
 WAYS = ("n_jobs=1", "loky", "dask", "dask, trim")
-
-
-def _example():
-    spec = importlib.util.spec_from_file_location(
-        "distributed_search", ROOT / "examples" / "distributed_search.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _blas():
@@ -66,7 +56,7 @@ def time_search(how, data_home, repeats):
     import joblib
 
     warnings.simplefilter("ignore")
-    example = _example()
+    example = load_example("distributed_search")
     X, y = example.load_reviews(data_home)
     setup, client = 0.0, None
     if how.startswith("dask"):

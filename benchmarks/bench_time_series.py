@@ -20,21 +20,11 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from _examples import load_example  # same folder
 
-ROOT = Path(__file__).resolve().parents[1]
 PEERS = ("dtw", "rnn", "rocket")
-
-
-def _example():
-    spec = importlib.util.spec_from_file_location(
-        "time_series", ROOT / "examples" / "time_series.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_one(problem, peer, data_home):
@@ -42,7 +32,7 @@ def run_one(problem, peer, data_home):
     from skrnn.datasets import fetch_ucr
 
     warnings.simplefilter("ignore")
-    example = _example()
+    example = load_example("time_series")
     X_train, y_train = fetch_ucr(problem, data_home=data_home)
     X_test, y_test = fetch_ucr(problem, "test", data_home=data_home)
     fit_seconds = 0.0
@@ -77,7 +67,7 @@ def main():
     if args.one:  # a fresh interpreter for one problem and peer; the parent reads its json
         print(json.dumps(run_one(*args.one, args.data_home)))
         return
-    example = _example()
+    example = load_example("time_series")
     problems = example.PROBLEMS + (example.LONG if args.full else ())
     peers = [p for p in PEERS if p != "rocket" or importlib.util.find_spec("aeon")]
     if "rocket" not in peers:

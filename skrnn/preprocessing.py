@@ -19,7 +19,22 @@ def _safe_scale(scale):
     return np.where(scale > 10 * np.finfo(scale.dtype).eps, scale, 1.0)
 
 
-class SequenceScaler(OneToOneFeatureMixin, PersistenceMixin, TransformerMixin, BaseEstimator):
+class _StepTransformer(PersistenceMixin, TransformerMixin, BaseEstimator):
+    """What the sequence transformers share: X read in any real-valued
+    layout, its width learnt in ``fit`` and checked after, dtypes kept."""
+
+    def _read(self, X, reset):
+        data, spec = check_sequences(X, input_type=DENSE, spec=None if reset else self._spec)
+        check_feature_count(self, X, spec, reset)
+        return data, spec
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class SequenceScaler(OneToOneFeatureMixin, _StepTransformer):
     """Standardise sequences of real values, steps of any number and length.
 
     sklearn's scalers need a table; this one takes what skrnn's estimators
@@ -64,11 +79,6 @@ class SequenceScaler(OneToOneFeatureMixin, PersistenceMixin, TransformerMixin, B
 
     def __init__(self, per_sequence=False):
         self.per_sequence = per_sequence
-
-    def _read(self, X, reset):
-        data, spec = check_sequences(X, input_type=DENSE, spec=None if reset else self._spec)
-        check_feature_count(self, X, spec, reset)
-        return data, spec
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -132,13 +142,8 @@ class SequenceScaler(OneToOneFeatureMixin, PersistenceMixin, TransformerMixin, B
         parts = data.split(scaled)
         return [part.ravel() for part in parts] if one_d else parts
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
-
-class SequencePatcher(PersistenceMixin, TransformerMixin, BaseEstimator):
+class SequencePatcher(_StepTransformer):
     """Join every ``patch_size`` consecutive steps of a sequence into one step.
 
     A series of ``T`` steps of ``d`` features becomes ``ceil(T / patch_size)``
@@ -188,11 +193,6 @@ class SequencePatcher(PersistenceMixin, TransformerMixin, BaseEstimator):
     def __init__(self, patch_size=8):
         self.patch_size = patch_size
 
-    def _read(self, X, reset):
-        data, spec = check_sequences(X, input_type=DENSE, spec=None if reset else self._spec)
-        check_feature_count(self, X, spec, reset)
-        return data, spec
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check X and learn its width.
@@ -241,8 +241,3 @@ class SequencePatcher(PersistenceMixin, TransformerMixin, BaseEstimator):
         if spec.layout in ("table", "array"):
             return patched.reshape(len(data), -1, patched.shape[1])
         return np.split(patched, np.cumsum(patches)[:-1])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
