@@ -149,9 +149,9 @@ class SequencePatcher(_StepTransformer):
     A series of ``T`` steps of ``d`` features becomes ``ceil(T / patch_size)``
     steps of ``patch_size * d`` features: the values of the patch's steps, in
     time order. A recurrent net then reads a few dozen steps, each carrying a
-    short stretch of the curve, instead of hundreds of single values, and
-    learns from few examples what it could not learn step by step (the
-    "patches" that Nie et al., ICLR 2023, give a transformer). The last patch
+    short stretch of the curve, instead of hundreds of single values, which
+    it often learns from far fewer examples (the "patches" that Nie et al.,
+    ICLR 2023, give a transformer). The last patch
     of a sequence whose length is not a multiple of ``patch_size`` is
     completed with copies of its last step, so no step is dropped and a
     sequence shorter than a patch becomes one step. It learns nothing in
