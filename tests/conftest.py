@@ -2,6 +2,7 @@ import http.server
 import importlib.util
 import os
 import threading
+import zipfile
 from functools import partial
 from pathlib import Path
 
@@ -56,3 +57,11 @@ def server(tmp_path):
     yield f"http://127.0.0.1:{httpd.server_address[1]}", served, asked
     httpd.shutdown()
     httpd.server_close()
+
+
+def write_zip(path, members):
+    """A zip archive at ``path`` holding ``members`` (name -> bytes), as the
+    fetchers' remote archives do."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)

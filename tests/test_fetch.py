@@ -3,8 +3,6 @@ local HTTP server on 127.0.0.1 (no test reaches the internet), and the real
 files where a folder of them is at hand."""
 
 import hashlib
-import io
-import zipfile
 
 import pytest
 
@@ -16,6 +14,8 @@ from skrnn.datasets import (
     get_data_home,
 )
 from skrnn.datasets._fetch import RemoteFile, fetch_file
+
+from .conftest import write_zip
 
 CONLLU = "1\tHello\thello\tINTJ\tUH\t_\t0\troot\t_\t_\n2\tyou\tyou\tPRON\tPRP\t_\t1\tobj\t_\t_\n\n"
 
@@ -82,10 +82,7 @@ def test_a_corrupted_cached_file_is_deleted_and_fetched_again(server, tmp_path, 
 def test_sentiment_zip_member_with_lf_line_endings(server, tmp_path, monkeypatch):
     url, served, _ = server
     member = b"Great phone.\t1\r\nBroke at once.\t0\r\n"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("sentiment labelled sentences/amazon_cells_labelled.txt", member)
-    (served / "s.zip").write_bytes(buffer.getvalue())
+    write_zip(served / "s.zip", {"sentiment labelled sentences/amazon_cells_labelled.txt": member})
     expected = _sha(member.replace(b"\r\n", b"\n"))
     monkeypatch.setattr(_remote, "SENTIMENT_ZIP", f"{url}/s.zip")
     monkeypatch.setitem(_remote.SENTIMENT_FILES, "amazon", ("amazon_cells_labelled.txt", expected))

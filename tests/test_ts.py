@@ -1,13 +1,13 @@
 """The .ts reader (every header field, layouts, errors by line) and fetch_ucr."""
 
 import hashlib
-import io
-import zipfile
 
 import numpy as np
 import pytest
 
 from skrnn.datasets import _ts, fetch_ucr, load_ts_file
+
+from .conftest import write_zip
 
 HEADER = (
     "# a comment\n@problemName Toy\n@timeStamps false\n@missing {missing}\n"
@@ -99,11 +99,7 @@ def test_time_stamps_are_refused(tmp_path):
 def test_fetch_ucr_downloads_checks_and_caches(server, tmp_path, monkeypatch):
     url, served, asked = server
     content = b"@univariate true\n@classLabel true 1 2\n@data\n1,2,3:1\n3,2,1:2\n"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("Toy/Toy_TRAIN.ts", content)
-        archive.writestr("Toy/Toy_TEST.ts", content)
-    (served / "Toy.zip").write_bytes(buffer.getvalue())
+    write_zip(served / "Toy.zip", {"Toy/Toy_TRAIN.ts": content, "Toy/Toy_TEST.ts": content})
     monkeypatch.setattr(_ts, "UCR_URL", url + "/{name}.zip")
     monkeypatch.setitem(_ts.UCR_SHA256, "Toy_TRAIN.ts", hashlib.sha256(content).hexdigest())
     home = tmp_path / "cache"
