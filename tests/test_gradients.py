@@ -310,3 +310,42 @@ def test_pooling_head_gradient(cell, kind, num_layers, head):
     """Mean and max over the real steps (the 'tokens' data has a sequence of
     padding only, whose pooled features are 0)."""
     _check_head(cell, kind, num_layers, True, head, "log_loss", seed=12)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor", "tagger"])
+def test_lbfgs_objective_gradient(estimator, monkeypatch):
+    """The function L-BFGS minimises (every batch's weighted loss plus the L2
+    term, over the flat weights) has the gradient it returns, with sample
+    weights and several batches."""
+    import scipy.optimize
+
+    from skrnn import RNNClassifier, RNNRegressor, RNNSequenceTagger
+
+    seen = {}
+    minimize = scipy.optimize.minimize
+
+    def spy(fun, x0, **kwargs):
+        seen["fun"], seen["x0"] = fun, x0.copy()
+        return minimize(fun, x0, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    rng = np.random.RandomState(3)
+    X = [rng.normal(size=(n, 2)) for n in rng.randint(1, 6, size=13)]
+    model_class, y = {
+        "classifier": (RNNClassifier, np.array([int(s[0, 0] > 0) for s in X])),
+        "regressor": (RNNRegressor, np.array([s[:, 1].sum() for s in X])),
+        "tagger": (RNNSequenceTagger, [(s[:, 0] > 0).astype(int) for s in X]),
+    }[estimator]
+    model = model_class(
+        hidden_size=3, solver="lbfgs", alpha=0.7, batch_size=4, max_iter=1, dtype="float64"
+    )
+    model.fit(X, y, sample_weight=rng.uniform(0.5, 2.0, size=len(X)))
+    x = seen["x0"] + rng.normal(scale=0.3, size=seen["x0"].shape)
+    _, grad = seen["fun"](x.copy())
+    grad = grad.copy()
+    numeric = np.empty_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = 1e-6
+        numeric[i] = (seen["fun"](x + step)[0] - seen["fun"](x - step)[0]) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
