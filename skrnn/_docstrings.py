@@ -54,7 +54,9 @@ FRAGMENTS = {
         scipy's L-BFGS-B on the loss of all the training data at once, as
         MLP's: for small data sets it often converges faster and better,
         with no learning rate to tune; it applies no dropout, no clipping
-        and no early stopping, and has no ``partial_fit``.
+        and no early stopping, and has no ``partial_fit``. It fits the
+        tanh cell closely enough to memorise a few dozen sequences: there,
+        prefer a gated cell or raise ``alpha`` (to 0.1-1).
     learning_rate_init : float, default={learning_rate_init}
         Step size.
     learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='{learning_rate}'

@@ -155,7 +155,10 @@ def test_lbfgs_full_batch():
         model.partial_fit(X, y)
 
 
-def test_lbfgs_solves_the_sentiment_seed_with_a_stronger_penalty():
+@pytest.mark.parametrize("changed", [dict(cell="gru"), dict(cell="lstm"), dict(alpha=1.0)])
+def test_lbfgs_solves_the_sentiment_seed(changed):
+    """A gated cell with every other setting at its default, or the tanh
+    cell with a stronger penalty (at the default alpha it overfits)."""
     from sklearn.pipeline import make_pipeline
 
     from skrnn import SequenceVectorizer
@@ -164,7 +167,7 @@ def test_lbfgs_solves_the_sentiment_seed_with_a_stronger_penalty():
     X, y = load_zhou_sentiment(return_X_y=True)
     X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
     model = make_pipeline(
-        SequenceVectorizer(), RNNClassifier(solver="lbfgs", alpha=1.0, random_state=0)
+        SequenceVectorizer(), RNNClassifier(solver="lbfgs", random_state=0, **changed)
     )
     assert model.fit(X, y).score(X_test, y_test) == 1.0
 
