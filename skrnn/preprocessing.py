@@ -160,7 +160,9 @@ class SequencePatcher(_StepTransformer):
     Use it for long univariate or few-channel series (hundreds of steps);
     short multivariate ones (tens of steps) lose more than they gain. Choose
     ``patch_size`` by cross-validation, for example in a ``GridSearchCV``
-    over a pipeline.
+    over a pipeline, or average the probabilities of networks at several
+    sizes with sklearn's ``VotingClassifier(voting='soft')``, which on a few
+    dozen training series also steadies the result of any one network.
 
     Parameters
     ----------
