@@ -4,8 +4,8 @@ Workload "UCR/UEA" (benchmarks/README.md): the archive problems of
 ``examples/time_series.py`` (ArrowHead, BasicMotions, GunPoint; OSULeaf with
 ``--full``), their own train/test splits. Three peers, each problem and peer
 in a fresh process of its own: 1-NN under full-window DTW (the example's
-numpy implementation), the example's RNN recipe (twenty networks, five
-random states at each of four patch sizes, trained on 2 processes), and aeon's
+numpy implementation), the example's RNN recipe (ten networks, five random
+states at each of two patch sizes, trained on 2 processes), and aeon's
 ``RocketClassifier`` (10,000 kernels and a ridge classifier; ``pip install
 aeon``, skipped without it). Prints test accuracy, fit seconds and predict
 seconds (DTW has no fit: its seconds are all in predicting).

@@ -10,28 +10,30 @@ here. The RNN is one recipe for all four problems, with nothing chosen per
 problem and nothing read from the test splits:
 
 - each series z-normalised on its own (the archive's convention);
-- its steps joined into patches (``SequencePatcher``) of 2, 4, 8 or 16 steps,
-  so a series of hundreds of steps becomes a few dozen;
+- its steps joined into patches (``SequencePatcher``) of 2 or 4 steps, so a
+  series becomes a half or a quarter as long;
 - a bidirectional GRU of 64 units reading them, its output layer taking the
   largest value of every unit over the steps (``pooling='max'``), so a short
   shape anywhere in a long series can decide;
-- five such networks, from five random states, at each of the four patch
+- five such networks, from five random states, at each of the two patch
   sizes, their class probabilities averaged (sklearn's ``VotingClassifier``
   with ``voting='soft'``).
 
-The set of patch sizes was chosen by 4-fold cross-validation on the
-training splits, the same set for every problem (``benchmarks/README.md``
-lists the candidates and their scores).
+Of every set of patch sizes drawn from 2, 4, 8 and 16, these two made the
+ensemble that scored best in 4-fold cross-validation on the four training
+splits together; the same two serve every problem
+(``benchmarks/select_patch_sizes.py``; its table is in
+``benchmarks/README.md``).
 
 The ensemble is there because these problems have a few dozen training
 series: one network's test accuracy then depends on its random start by as
-much as 0.2 (the table's last column), and the average of twenty does not.
+much as 0.2 (the table's last column), and the average of ten does not.
 Training may sit on a plateau for dozens of epochs before it learns, so the
 stopping rule waits 50 epochs (``n_iter_no_change=50``); the default 10
 stopped GunPoint at chance.
 
-The default run takes about 75 seconds on 2 cores; ``--full`` adds OSULeaf
-(427 steps, about five minutes more).
+The default run takes about a minute on 2 cores; ``--full`` adds OSULeaf
+(427 steps, about four minutes more).
 
     python examples/time_series.py [--data-home PATH] [--full]
 """
@@ -78,7 +80,7 @@ def nearest_neighbour_dtw(X_train, y_train, X_test):
 
 
 #: the patch sizes the ensemble reads every series at
-PATCH_SIZES = (2, 4, 8, 16)
+PATCH_SIZES = (2, 4)
 #: networks per patch size, each from its own random state
 N_STATES = 5
 
