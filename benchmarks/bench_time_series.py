@@ -43,11 +43,8 @@ def run_one(problem, peer, data_home):
         if peer == "rnn":
             model = example.recipe()
         else:
-            from aeon.classification.convolution_based import RocketClassifier
-
-            model = RocketClassifier(n_kernels=10_000, random_state=0)
-            # aeon's layout: (n_cases, n_channels, n_timepoints)
-            X_train, X_test = (np.stack(X).transpose(0, 2, 1) for X in (X_train, X_test))
+            model = example.rocket()
+            X_train, X_test = example.to_aeon(X_train), example.to_aeon(X_test)
         begin = time.perf_counter()
         model.fit(X_train, y_train)
         fit_seconds = time.perf_counter() - begin
