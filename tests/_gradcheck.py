@@ -43,20 +43,32 @@ def trainable_entries(net):
     return np.flatnonzero(~frozen)
 
 
+def central_differences(loss, x, entries=None, eps=1e-6):
+    """d loss() / d x[i] by central differences for each flat index in
+    ``entries`` (every one by default), 0 elsewhere; ``loss`` reads ``x``,
+    which is perturbed in place and restored."""
+    numeric = np.zeros_like(x)
+    for i in range(x.size) if entries is None else entries:
+        saved = x[i]
+        x[i] = saved + eps
+        plus = loss()
+        x[i] = saved - eps
+        minus = loss()
+        x[i] = saved
+        numeric[i] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def gradient_error(net, batch, target, weight, loss_name, eps=1e-6, initial_state=None):
     """Largest relative error between backprop and central differences."""
     (loss, d_out), cache = batch_loss(net, batch, target, weight, loss_name, initial_state)
     grad, views = net.new_grad()
     net.backward(d_out, cache, views)
-    numeric = np.zeros_like(grad)
-    for i in trainable_entries(net):
-        saved = net.coef[i]
-        net.coef[i] = saved + eps
-        (plus, _), _ = batch_loss(net, batch, target, weight, loss_name, initial_state)
-        net.coef[i] = saved - eps
-        (minus, _), _ = batch_loss(net, batch, target, weight, loss_name, initial_state)
-        net.coef[i] = saved
-        numeric[i] = (plus - minus) / (2 * eps)
+
+    def loss_now():
+        return batch_loss(net, batch, target, weight, loss_name, initial_state)[0][0]
+
+    numeric = central_differences(loss_now, net.coef, trainable_entries(net), eps)
     scale = np.maximum(np.abs(grad) + np.abs(numeric), 1e-8)
     rel = np.abs(grad - numeric) / scale
     # Entries whose true gradient is ~0 are compared absolutely.
