@@ -28,7 +28,12 @@ from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNSequenceTagger, SequenceVectorizer
 from skrnn.datasets import fetch_ud_treebank
-from skrnn.metrics import flat_accuracy_score, flat_accuracy_scorer, flat_classification_report
+from skrnn.metrics import (
+    flat_accuracy_score,
+    flat_accuracy_scorer,
+    flat_classification_report,
+    flatten_label_sequences,
+)
 from skrnn.text import TOKEN_FEATURES
 
 
@@ -119,7 +124,7 @@ def train_and_report(name, model, X_train, y_train, X_dev, y_dev, report=False):
     print(f"{name}: dev accuracy {accuracy:.4f}; {model[-1].n_iter_} epochs in {seconds:.1f} s")
     if report:
         print(flat_classification_report(y_dev, y_pred, digits=3, zero_division=0))
-    true, predicted = np.concatenate(y_dev), np.concatenate(y_pred)
+    true, predicted = flatten_label_sequences(y_dev, y_pred)
     per_tag = {tag: float(np.mean(predicted[true == tag] == tag)) for tag in np.unique(true)}
     return accuracy, seconds, per_tag
 
