@@ -26,12 +26,11 @@ the best search of each way counts:
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 import warnings
 
-from _examples import load_example  # same folder
+from _examples import load_example, run_fresh  # same folder
 
 MAX_ITER = 20
 WAYS = ("n_jobs=1", "loky", "dask", "dask, trim")
@@ -93,11 +92,8 @@ def main():
     results = {}
     for _ in range(args.rounds):
         for how in WAYS:
-            command = [sys.executable, __file__, "--one", how, "--repeats", str(args.repeats)]
-            if args.data_home:
-                command += ["--data-home", args.data_home]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            result = json.loads(output.strip().splitlines()[-1])
+            arguments = ["--one", how, "--repeats", str(args.repeats)]
+            result = run_fresh(__file__, arguments, args.data_home)
             if how not in results or result[0] < results[how][0]:
                 results[how] = result
     print(f"numpy BLAS in the searching process: {results['n_jobs=1'][3]}")

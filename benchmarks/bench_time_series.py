@@ -14,15 +14,13 @@ seconds (DTW has no fit: its seconds are all in predicting).
 """
 
 import argparse
-import importlib.util
 import json
-import subprocess
 import sys
 import time
 import warnings
 
 import numpy as np
-from _examples import load_example  # same folder
+from _examples import load_example, run_fresh  # same folder
 
 PEERS = ("dtw", "rnn", "rocket")
 
@@ -66,7 +64,7 @@ def main():
         return
     example = load_example("time_series")
     problems = example.PROBLEMS + (example.LONG if args.full else ())
-    peers = [p for p in PEERS if p != "rocket" or importlib.util.find_spec("aeon")]
+    peers = [p for p in PEERS if p != "rocket" or example.HAVE_AEON]
     if "rocket" not in peers:
         print("aeon is not installed: no ROCKET column (pip install aeon)")
     header = "".join(f" {p:>8} {'fit s':>7} {'pred s':>7}" for p in peers)
@@ -74,11 +72,7 @@ def main():
     for problem in problems:
         row = f"{problem:13}"
         for peer in peers:
-            command = [sys.executable, __file__, "--one", problem, peer]
-            if args.data_home:
-                command += ["--data-home", args.data_home]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            result = json.loads(output.strip().splitlines()[-1])
+            result = run_fresh(__file__, ["--one", problem, peer], args.data_home)
             row += f" {result['accuracy']:8.3f} {result['fit']:7.1f} {result['predict']:7.1f}"
         print(row, flush=True)
 

@@ -21,17 +21,13 @@ import numpy as np
 from _examples import load_example  # same folder
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-N_FOLDS = 4
+FOLDS = StratifiedKFold(4, shuffle=True, random_state=0)
 
 
-def out_of_fold_probabilities(example, X, y, size, state):
+def out_of_fold_probabilities(example, X_scaled, y, size, state):
     """Probabilities of every training series, each from the fold without it."""
-    folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=0)
-    from skrnn import SequenceScaler
-
-    scaled = SequenceScaler(per_sequence=True).fit_transform(X)  # learns nothing
     model = example.rnn_model(size, state)
-    return cross_val_predict(model, scaled, y, cv=folds, method="predict_proba", n_jobs=-1)
+    return cross_val_predict(model, X_scaled, y, cv=FOLDS, method="predict_proba", n_jobs=-1)
 
 
 def main():
@@ -54,20 +50,22 @@ def main():
     scores = {}
     for problem in problems:
         X, y = fetch_ucr(problem, data_home=args.data_home)
+        # the recipe's first step, once: per-series scaling learns nothing across series
+        X_scaled = example.recipe()[0].fit_transform(X)
         classes = np.unique(y)
         probabilities = {
-            (size, state): out_of_fold_probabilities(example, X, y, size, state)
+            (size, state): out_of_fold_probabilities(example, X_scaled, y, size, state)
             for size in args.sizes
             for state in range(args.states)
         }
         for subset in candidates:
             mean = np.mean([probabilities[s, r] for s in subset for r in range(args.states)], 0)
             scores[subset, problem] = np.mean(classes[mean.argmax(axis=1)] == y)
+    means = {subset: np.mean([scores[subset, p] for p in problems]) for subset in candidates}
     print(f"{'patch sizes':16}" + "".join(f"{p:>13}" for p in problems) + f"{'mean':>8}")
-    for subset in sorted(candidates, key=lambda s: -np.mean([scores[s, p] for p in problems])):
-        row = [scores[subset, p] for p in problems]
-        label = ", ".join(map(str, subset))
-        print(f"{label:16}" + "".join(f"{v:13.3f}" for v in row) + f"{np.mean(row):8.3f}")
+    for subset in sorted(candidates, key=lambda subset: -means[subset]):
+        row = "".join(f"{scores[subset, p]:13.3f}" for p in problems)
+        print(f"{', '.join(map(str, subset)):16}{row}{means[subset]:8.3f}")
 
 
 if __name__ == "__main__":
