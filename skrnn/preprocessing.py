@@ -233,8 +233,9 @@ class SequencePatcher(_StepTransformer):
         data, spec = self._read(X, reset=False)
         size, lengths = self.patch_size, data.lengths
         patches = -(-lengths // size)
+        ends = np.cumsum(patches)
         owner = np.repeat(np.arange(len(data)), patches)
-        first_patch = np.cumsum(patches) - patches
+        first_patch = ends - patches
         index = np.arange(len(owner)) - first_patch[owner]
         # the step each (patch, offset) reads: past the end, the sequence's last step
         offset = np.minimum(index[:, None] * size + np.arange(size), (lengths[owner] - 1)[:, None])
@@ -242,4 +243,4 @@ class SequencePatcher(_StepTransformer):
         patched = rows.reshape(len(owner), size * data.steps.shape[1])
         if spec.layout in ("table", "array"):
             return patched.reshape(len(data), -1, patched.shape[1])
-        return np.split(patched, np.cumsum(patches)[:-1])
+        return np.split(patched, ends[:-1])
