@@ -15,13 +15,18 @@ is faster), with skrnn's peak traced memory and predict throughput. Needs
 ``pip install torch`` (the 'bench' extra); skrnn's numbers are printed
 without it.
 
-    python benchmarks/bench_fit.py [--repeats 3] [--cell rnn gru lstm]
+``--against DIR`` also times the skrnn of another source tree (a checkout
+of an earlier commit, say), in processes of its own taking turns with the
+others: a before/after comparison in one run.
+
+    python benchmarks/bench_fit.py [--repeats 3] [--cell rnn gru lstm] [--against DIR]
 """
 
 import argparse
 import importlib.metadata
 import importlib.util
 import multiprocessing
+import os
 import time
 import tracemalloc
 import warnings
@@ -122,6 +127,7 @@ def start(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per process")
     parser.add_argument("--cell", nargs="+", default=["rnn"])
+    parser.add_argument("--against", help="another source tree of skrnn to time too")
     args = parser.parse_args()
     for info in threadpool_info():
         if info["user_api"] == "blas" and "numpy" in info["filepath"]:
@@ -146,16 +152,26 @@ def _epoch_times(factory, args, repeats):
 
 
 def best_times(jobs, repeats, rounds=2):
-    """Best epoch seconds of each ``(factory, args)`` job. Every job runs in
-    a fresh process, the jobs taking turns for ``rounds`` rounds, so that a
-    slow spell of the machine hits all of them alike and no library's idle
-    threads are there while another one is timed."""
+    """Best epoch seconds of each ``(factory, args[, tree])`` job. Every job
+    runs in a fresh process (importing skrnn from ``tree`` where given), the
+    jobs taking turns for ``rounds`` rounds, so that a slow spell of the
+    machine hits all of them alike and no library's idle threads are there
+    while another one is timed."""
     context = multiprocessing.get_context("spawn")
     times = [[] for _ in jobs]
     for _ in range(rounds):
-        for (factory, args), record in zip(jobs, times):
-            with ProcessPoolExecutor(1, mp_context=context) as worker:
-                record += worker.submit(_epoch_times, factory, args, repeats).result()
+        for (factory, args, *tree), record in zip(jobs, times):
+            saved = os.environ.get("PYTHONPATH")
+            if tree:
+                os.environ["PYTHONPATH"] = tree[0]
+            try:
+                with ProcessPoolExecutor(1, mp_context=context) as worker:
+                    record += worker.submit(_epoch_times, factory, args, repeats).result()
+            finally:
+                if saved is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = saved
     return [min(record) for record in times]
 
 
@@ -170,22 +186,31 @@ def main():
         f"{'cell':5} {'input':6} {'skrnn s':>8} {'torch s':>8} {'ratio':>6} "
         f"{'peak MB':>8} {'predict seq/s':>14}"
     )
+    if args.against:
+        print(f"'before' is the skrnn of {args.against}")
+        header += f" {'before s':>9} {'after/before':>12}"
     print(header)
     for cell in args.cell:
         for kind in ("dense", "tokens"):
             X, y = make_data(kind, rng)
             variants = {"dense": None} if kind == "dense" else {"tokens": D, "lookup": None}
             jobs = [(skrnn_epoch, (X, y, cell, dim)) for dim in variants.values()]
+            if args.against:
+                jobs += [(skrnn_epoch, (X, y, cell, dim), args.against) for dim in variants.values()]
             if have_torch:
                 jobs.append((torch_epoch, (X, y, cell)))
             times = best_times(jobs, args.repeats)
             theirs = times[-1] if have_torch else np.nan
-            for (name, dim), ours in zip(variants.items(), times):
+            before = times[len(variants) :] if args.against else []
+            for i, ((name, dim), ours) in enumerate(zip(variants.items(), times)):
                 peak, throughput = skrnn_memory_and_predict(X, y, cell, dim)
-                print(
+                line = (
                     f"{cell:5} {name:6} {ours:8.3f} {theirs:8.3f} {ours / theirs:6.2f} "
                     f"{peak / 2**20:8.1f} {throughput:14.0f}"
                 )
+                if before:
+                    line += f" {before[i]:9.3f} {ours / before[i]:12.2f}"
+                print(line)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,27 @@
-"""The estimators' bases: shared parameters and training, and supervised fitting.
+"""The estimators' bases: shared parameters, and fitting as one transaction.
 
 :class:`BaseRNN` holds what every recurrent estimator has: the network and
-optimizer parameters, the first-call logic, building the network and the
-optimizer, and training through :mod:`skrnn._training` with the fitted
-curves. :class:`SupervisedRNN` adds sequences X with targets y: validation
-of X (:func:`~skrnn._sequences.check_sequences`), the held-out split of
-early stopping, and predictions. The public estimators say only how y
-becomes targets, which head and loss they use, and how outputs become
-predictions.
+optimizer parameters, and the transaction every ``fit`` and ``partial_fit``
+is. A call validates everything, builds its new state aside (a
+:class:`FitState`: the network, the optimizer, the task, the random state,
+the curves), trains that, and only then commits it to the estimator, so a
+call that raises leaves the estimator exactly as it was. The one exception
+is training that diverges or is interrupted after at least one complete
+epoch of the call: the state of the last complete epoch is committed, every
+attribute consistent with it, and the error or warning says so.
+
+:class:`SupervisedRNN` adds sequences X with targets y: validation of X
+(:func:`~skrnn._sequences.check_sequences`), the held-out split of early
+stopping, and predictions. What y means (targets, units, loss, weights,
+predictions) is the estimator's task object (``_tasks.py``).
 """
 
+import copy
 import dataclasses
-import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
@@ -24,24 +31,26 @@ from sklearn.utils import check_random_state
 # Parameter-constraint helpers live in a private sklearn module (as in
 # scikit-learn-contrib's project-template); they are imported here only.
 from sklearn.utils._param_validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     Options,
     StrOptions,
 )
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
-from ._optimizers import SOLVERS, make_optimizer
+from ._optimizers import SOLVERS, make_optimizer, optimizer_matches
 from ._persistence import PersistenceMixin
+from ._readout import make_readout, readout_name
 from ._sequences import (
     DENSE,
-    check_feature_count,
     check_sequences,
-    encode_labels,
+    check_vocabulary_size,
+    feature_attributes,
     is_nested_scalar_table,
 )
+from ._tasks import check_weights
 from ._training import (
     SequenceBatches,
     StoppingMonitor,
@@ -50,6 +59,29 @@ from ._training import (
     run_lbfgs,
     warn_not_converged,
 )
+
+#: the values ``pooling`` takes: a readout's name, or a readout object
+POOLING_CONSTRAINT = [StrOptions({"last", "mean", "max"}), HasMethods(["features", "seed"])]
+
+
+class FitState(SimpleNamespace):
+    """The fitted attributes one call builds aside: named as on the
+    estimator, committed to it together (:meth:`BaseRNN._commit`)."""
+
+
+def _fitted_attribute(name, source, doc):
+    """A fitted attribute derived from another one, ``source(self)``:
+    stored once, read where it lives; missing until the model is fitted."""
+
+    def get(self):
+        try:
+            return source(self)
+        except (AttributeError, KeyError):
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} (it is set by fit)"
+            ) from None
+
+    return property(get, doc=doc)
 
 
 class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
@@ -75,6 +107,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -89,11 +122,8 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
     }
 
-    # What a subclass says about its network: the head reading the top layer,
-    # the output activation and the loss.
-    _head = "last"
-    _output_activation = "softmax"
-    _loss = "log_loss"
+    #: parameters that shape the network: changing one needs new weights
+    _architecture = ("hidden_size", "num_layers", "cell", "embedding_dim", "dtype")
 
     def _validate_params(self):
         """sklearn's validation, and no bool where a count is expected
@@ -108,32 +138,23 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                     f"not a bool. Got {value!r} instead."
                 )
 
-    def _store(self, arguments):
-        """Keep every ``__init__`` argument, unchanged, as the attribute of its
-        name (sklearn's rule); ``arguments`` is ``__init__``'s ``locals()``."""
-        for name, value in arguments.items():
-            if name != "self":
-                setattr(self, name, value)
-
-    #: parameters that shape the network: changing one needs new weights
-    _architecture = ("hidden_size", "num_layers", "cell", "embedding_dim", "dtype")
-
+    # ------------------------------------------------- what a call starts from
     def _architecture_changes(self):
         """The architecture parameters set otherwise than the network has them."""
         net = self.network_
         built = {
-            "pooling": net.head,
             "hidden_size": net.hidden_size,
             "num_layers": net.num_layers,
             "cell": net.cell,
             "embedding_dim": net.embedding_dim,
             "dtype": net.dtype.name,
             "bidirectional": net.n_directions == 2,
+            "pooling": readout_name(net.readout),
         }
         wanted = {name: getattr(self, name) for name in self._architecture}
-        if hasattr(self, "pooling"):
-            wanted["pooling"] = self.pooling
         wanted["dtype"] = np.dtype(wanted["dtype"]).name
+        if "pooling" in wanted:
+            wanted["pooling"] = readout_name(make_readout(self.pooling))
         if wanted["embedding_dim"] is not None and net.input_kind == DENSE:
             wanted["embedding_dim"] = None  # refused for dense input on a fresh fit
         return [f"{k}={built[k]!r} -> {v!r}" for k, v in wanted.items() if built[k] != v]
@@ -152,7 +173,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"partial_fit continues the fitted network, but {', '.join(changes)} "
                 "changed since it was built. Call fit to start anew, or set the "
-                "parameters back. Got changed parameters instead."
+                "parameters back."
             )
         if changes:
             warnings.warn(
@@ -162,6 +183,179 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 stacklevel=4,
             )
         return bool(changes)
+
+    def _begin(self, fresh):
+        """The state this call starts from: empty curves and a new random
+        state for a fresh network, else copies of the fitted ones (the
+        network and optimizer are added by :meth:`_build`)."""
+        if fresh:
+            return FitState(
+                _random_state=check_random_state(self.random_state),
+                loss_curve_=[],
+                n_iter_=0,
+                t_=0,
+                validation_scores_=None,
+                validation_loss_curve_=None,
+                best_validation_score_=None,
+                best_loss_=None,
+            )
+        names = (
+            "_random_state", "loss_curve_", "n_iter_", "t_", "validation_scores_",
+            "validation_loss_curve_", "best_validation_score_", "best_loss_", "loss_",
+        )  # fmt: skip
+        return FitState(**{name: copy.deepcopy(getattr(self, name)) for name in names})
+
+    def _build(self, new, fresh, incremental, n_inputs, n_outputs, input_kind):
+        """Put the network and the optimizer into ``new``: a new network if
+        ``fresh``, else a copy of the fitted one; a new optimizer unless
+        ``partial_fit`` continues one of the same settings."""
+        if fresh:
+            new.network_ = RecurrentNetwork(
+                n_inputs,
+                n_outputs,
+                input_kind=input_kind,
+                hidden_size=self.hidden_size,
+                embedding_dim=self.embedding_dim,
+                num_layers=self.num_layers,
+                bidirectional=getattr(self, "bidirectional", False),
+                cell=self.cell,
+                readout=self._readout(),
+                output_activation=new._task.output_activation,
+                dtype=np.dtype(self.dtype),
+            )
+            new.network_.initialize(new._random_state, self.recurrent_init, self.forget_bias)
+        else:
+            new.network_ = copy.deepcopy(self.network_)
+        params = self.get_params()
+        previous = None if fresh else getattr(self, "_optimizer", None)
+        if self.solver == "lbfgs":
+            new._optimizer = None  # L-BFGS keeps no state between calls
+        elif incremental and optimizer_matches(previous, self.solver, params):
+            new._optimizer = copy.deepcopy(previous)
+        else:
+            new._optimizer = make_optimizer(self.solver, new.network_.coef, params)
+
+    def _commit(self, new):
+        """Make ``new`` the estimator's fitted state, all at once."""
+        removed = getattr(new, "_removed", ())
+        state = {k: v for k, v in vars(new).items() if k != "_removed"}
+        for name in removed:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(state)
+
+    def _run(self, new, train):
+        """``train()`` the state ``new``, then commit it; after a failure,
+        commit it only if a complete epoch of this call is in it (training
+        then put it back to the last one), and raise."""
+        start = new.n_iter_
+        try:
+            train()
+        except BaseException:
+            if new.n_iter_ > start:
+                self._commit(new)
+            raise
+        self._commit(new)
+        return self
+
+    # ----------------------------------------------------------- training
+    def _train(self, new, batches, incremental, validate=None):
+        """Epochs of ``batches`` (``partial_fit``: one) on the state ``new``,
+        recording its curves."""
+        if self.solver == "lbfgs":
+            return self._train_lbfgs(new, batches)
+        task = new._task
+        trainer = Trainer(
+            new.network_,
+            new._optimizer,
+            task.loss,
+            alpha=self.alpha,
+            clip_value=self.clip_value,
+            clip_norm=self.clip_norm,
+            dropout=self.dropout,
+            input_dropout=self.input_dropout,
+            output_dropout=self.output_dropout,
+            rng=new._random_state,
+            baseline=batches.baseline(task.loss, task.n_outputs),
+        )
+        monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
+        validating = validate is not None or new.validation_scores_ is not None
+        if validating and new.validation_scores_ is None:  # early stopping turned on
+            new.validation_scores_ = [np.nan] * new.n_iter_
+            new.validation_loss_curve_ = [np.nan] * new.n_iter_
+        pending = {}
+
+        def check():
+            score, pending["loss"] = validate()
+            return score
+
+        def record(loss, score):
+            self._record_epoch(new, loss, batches.n_samples)
+            if validating:
+                new.validation_scores_.append(np.nan if score is None else score)
+                new.validation_loss_curve_.append(pending.pop("loss", np.nan))
+            new._optimizer.iteration_ends(new.t_)
+            return new.n_iter_
+
+        previous_best = new.best_loss_ if incremental else None
+        stopped = False
+        try:
+            stopped = run_epochs(
+                trainer,
+                batches,
+                1 if incremental else self.max_iter,
+                monitor=monitor,
+                record=record,
+                validate=None if validate is None else check,
+                verbose=self.verbose,
+                hint=task.divergence_hint,
+            )
+        finally:
+            new.best_loss_ = min(monitor.best_loss, np.inf if previous_best is None else previous_best)
+            if monitor.best_coef is not None:
+                new.best_validation_score_ = monitor.best_score
+                new.best_loss_ = None
+        if not stopped and not incremental and new.n_iter_ >= self.max_iter:
+            warn_not_converged(self.max_iter)
+
+    @staticmethod
+    def _record_epoch(new, loss, n_samples):
+        """An epoch (an L-BFGS iteration) that saw ``n_samples`` ended at ``loss``."""
+        new.n_iter_ += 1
+        new.t_ += n_samples
+        new.loss_ = loss
+        new.loss_curve_.append(loss)
+        return new.n_iter_
+
+    @classmethod
+    def _record_iteration(cls, new, loss, n_samples):
+        """An accepted L-BFGS iterate: its loss is the lowest so far."""
+        new.best_loss_ = loss
+        return cls._record_epoch(new, loss, n_samples)
+
+    def _train_lbfgs(self, new, batches):
+        """Full-batch L-BFGS (no dropout: its loss must be deterministic)."""
+        trainer = Trainer(
+            new.network_,
+            None,
+            new._task.loss,
+            alpha=self.alpha,
+            clip_value=None,
+            clip_norm=None,
+            dropout=0.0,
+            rng=new._random_state,
+        )
+        result = run_lbfgs(
+            trainer,
+            batches,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            record=lambda loss: self._record_iteration(new, loss, batches.n_samples),
+            verbose=self.verbose,
+        )
+        new.loss_ = new.best_loss_ = float(result.fun)
+        if result.nit >= self.max_iter or result.nfev >= self.max_fun:
+            warn_not_converged(self.max_iter)
 
     def _check_inputs_fit(self, kind):
         """The parameters that need inputs of one kind agree with ``kind``."""
@@ -175,134 +369,20 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"input_dropout={self.input_dropout} drops input values, but token ids "
                 "looked up in the input weights have none. Set embedding_dim to drop "
-                "embedding values, or use output_dropout. Got input_dropout with token "
-                "ids instead."
+                "embedding values, or use output_dropout."
             )
 
-    def _prepare(self, fresh, incremental, n_inputs, n_outputs, input_kind, bidirectional=False):
-        """A new network, weights and curves if ``fresh``; a new optimizer
-        unless ``partial_fit`` continues with the one it has."""
-        if fresh:
-            self._random_state = check_random_state(self.random_state)
-            self.network_ = RecurrentNetwork(
-                n_inputs,
-                n_outputs,
-                input_kind=input_kind,
-                hidden_size=self.hidden_size,
-                embedding_dim=self.embedding_dim,
-                num_layers=self.num_layers,
-                bidirectional=bidirectional,
-                cell=self.cell,
-                head=self._head_kind(),
-                output_activation=self._output_activation,
-                dtype=np.dtype(self.dtype),
-            )
-            self.network_.initialize(self._random_state, self.recurrent_init, self.forget_bias)
-            self._reset_curves()
-        if self.solver == "lbfgs":
-            self._optimizer = None  # L-BFGS keeps no state between calls
-        elif not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = make_optimizer(self.solver, self.network_.coef, self.get_params())
-
-    def _head_kind(self):
-        """The head the network reads its top layer with: the ``pooling``
-        parameter where the estimator has one, else its ``_head``."""
-        return getattr(self, "pooling", self._head)
-
-    def _reset_curves(self):
-        self.loss_curve_ = []
-        self.n_iter_ = 0
-        self.t_ = 0
-
-    def _record_epoch(self, loss, n_samples):
-        """An epoch (an L-BFGS iteration) that saw ``n_samples`` ended at
-        ``loss``; returns the epochs run."""
-        self.n_iter_ += 1
-        self.t_ += n_samples
-        self.loss_ = loss
-        self.loss_curve_.append(loss)
-        return self.n_iter_
-
-    def _train(self, batches, incremental, validate=None):
-        """Epochs of ``batches`` (``partial_fit``: one), recording the curves."""
-        if self.solver == "lbfgs":
-            return self._train_lbfgs(batches)
-        trainer = Trainer(
-            self.network_,
-            self._optimizer,
-            self._loss,
-            alpha=self.alpha,
-            clip_value=self.clip_value,
-            clip_norm=self.clip_norm,
-            dropout=self.dropout,
-            input_dropout=self.input_dropout,
-            output_dropout=self.output_dropout,
-            rng=self._random_state,
-            baseline=batches.baseline(self._loss, self.network_.n_outputs),
-        )
-        monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
-
-        def record(loss, score):
-            self._record_epoch(loss, batches.n_samples)
-            self._optimizer.iteration_ends(self.t_)
-            return self.n_iter_
-
-        stopped = False
-        try:
-            stopped = run_epochs(
-                trainer,
-                batches,
-                1 if incremental else self.max_iter,
-                monitor=monitor,
-                record=record,
-                validate=validate,
-                verbose=self.verbose,
-            )
-        except ValueError:
-            del self._optimizer  # its moments and step sizes led here
-            raise
-        finally:
-            previous_best = getattr(self, "best_loss_", None) if incremental else None
-            self.best_loss_ = min(monitor.best_loss, previous_best or np.inf)
-            if monitor.best_coef is not None:
-                self.best_validation_score_ = monitor.best_score
-                self.best_loss_ = None
-        if not stopped and not incremental and self.n_iter_ >= self.max_iter:
-            warn_not_converged(self.max_iter)
-
-    def _train_lbfgs(self, batches):
-        """Full-batch L-BFGS (no dropout: its loss must be deterministic)."""
-        trainer = Trainer(
-            self.network_,
-            None,
-            self._loss,
-            alpha=self.alpha,
-            clip_value=None,
-            clip_norm=None,
-            dropout=0.0,
-            rng=self._random_state,
-        )
-
-        result = run_lbfgs(
-            trainer,
-            batches,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            record=lambda loss: self._record_epoch(loss, batches.n_samples),
-            verbose=self.verbose,
-        )
-        self.loss_ = self.best_loss_ = float(result.fun)
-        if result.nit >= self.max_iter or result.nfev >= self.max_fun:
-            warn_not_converged(self.max_iter)
+    def _readout(self):
+        """What the network's output layer reads: the ``pooling`` parameter
+        where the estimator has one, else the task's choice."""
+        return self._task_type.readout
 
     @property
     def coefs_(self):
-        """Named weight arrays (views of the flat parameter vector; what is
-        written to them is what the model predicts with)."""
+        """Named weight arrays, read-only views of the weights the model
+        predicts with (``network_.coef`` is the one flat vector)."""
         check_is_fitted(self)
-        self.network_.weights_changed()
-        return self.network_.params
+        return self.network_.read_only_params()
 
 
 class SupervisedRNN(BaseRNN):
@@ -323,73 +403,104 @@ class SupervisedRNN(BaseRNN):
         "n_tokens": [None, Interval(Integral, 2, None, closed="left")],
     }
 
+    #: the task class (``_tasks.py``) of the estimator
+    _task_type = None
+
+    @abstractmethod
     def __init__(
         self,
-        hidden_size=64,
+        hidden_size,
         *,
-        num_layers=1,
-        bidirectional=False,
-        cell="rnn",
-        embedding_dim=None,
-        dropout=0.0,
-        input_dropout=0.0,
-        output_dropout=0.0,
-        recurrent_init="uniform",
-        forget_bias=1.0,
-        solver="adam",
-        learning_rate_init=0.001,
-        learning_rate="constant",
-        power_t=0.5,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        alpha=0.0001,
-        batch_size=32,
-        max_iter=200,
-        max_fun=15000,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        warm_start=False,
-        verbose=False,
-        clip_value=None,
-        clip_norm=None,
-        dtype="float32",
-        input_type="auto",
-        n_tokens=None,
+        num_layers,
+        bidirectional,
+        cell,
+        embedding_dim,
+        dropout,
+        input_dropout,
+        output_dropout,
+        recurrent_init,
+        forget_bias,
+        solver,
+        learning_rate_init,
+        learning_rate,
+        power_t,
+        momentum,
+        nesterovs_momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        alpha,
+        batch_size,
+        max_iter,
+        max_fun,
+        shuffle,
+        random_state,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        warm_start,
+        verbose,
+        clip_value,
+        clip_norm,
+        dtype,
+        input_type,
+        n_tokens,
     ):
-        self._store(locals())
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.output_dropout = output_dropout
+        self.recurrent_init = recurrent_init
+        self.forget_bias = forget_bias
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.max_fun = max_fun
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+        self.input_type = input_type
+        self.n_tokens = n_tokens
 
-    # ------------------------------------------------ hooks for the estimators
-    @abstractmethod
-    def _encode_targets(self, y, data, spec, reset, classes=None):
-        """Validate y against ``data`` (described by ``spec``); return the
-        targets (one row per sequence, as the head's ``batch_targets`` takes
-        them), n_outputs, and the fitted attributes y sets, which ``reset``
-        learns anew. Nothing is written on the estimator.
-
-        ``classes`` is what the first ``partial_fit`` call was told."""
-
-    @abstractmethod
-    def _validation_score(self, outputs, targets, weights):
-        """Score held-out outputs (higher is better) for early stopping,
-        weighted by each unit's ``weights``."""
-
-    def _stratify(self, targets):
-        return None
-
-    def _is_stream(self, X, y):
-        return False
+    input_type_ = _fitted_attribute(
+        "input_type_", lambda self: self._input_spec.kind, "How X was read in fit."
+    )
+    n_tokens_ = _fitted_attribute(
+        "n_tokens_",
+        lambda self: _token_count(self._input_spec),
+        "For token input: the vocabulary size the model has input rows for.",
+    )
 
     # ------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to sequences X and targets y.
+
+        A call that raises leaves the estimator as it was, but for training
+        that diverges or is interrupted after a complete epoch, which keeps
+        the model of the last complete epoch and says so.
 
         Parameters
         ----------
@@ -418,51 +529,72 @@ class SupervisedRNN(BaseRNN):
         if incremental and self.solver == "lbfgs":
             raise ValueError(
                 "partial_fit needs a stochastic solver ('adam', 'sgd' or 'adagrad'); "
-                "lbfgs minimises the loss of all the data at once. Got solver='lbfgs' "
-                "instead."
+                "lbfgs minimises the loss of all the data at once. Use fit, or set "
+                "solver='adam'."
             )
+        task_type = self._task_type
+        if incremental and not hasattr(self, "network_") and classes is None:
+            if task_type.needs_classes_up_front:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: every "
+                    "label y may hold, for example classes=np.unique(y_all)."
+                )
         fresh = self._starts_afresh(incremental)
-        spec = None if fresh else self._input_spec
-        data, found = self._check_X(X, spec, stream=fresh and self._is_stream(X, y))
-        spec = self._declare_vocabulary(found) if fresh else spec
-        targets, n_outputs, fitted = self._encode_targets(y, data, spec, fresh, classes)
+        new = self._begin(fresh)
+        data, spec, stream = self._read_training_X(X, y, fresh, new)
+        if fresh:
+            new._task, targets = task_type.learn(
+                y, data, spec, type(self).__name__, classes=classes, dtype=self.dtype
+            )
+        else:
+            new._task, targets = self._task, self._task.targets(y, data, spec, classes)
         sequence_weights = self._check_sample_weight(sample_weight, X)
-        weights = self._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
+        weights = new._task.unit_weights(
+            sequence_weights, targets, data, stream, self._class_weight(), incremental
+        )
         self._check_training_data(data, spec)
-        # everything is valid: only now does the estimator change
-        if fresh:
-            self._keep_input_spec(X, spec)
-        for name, value in fitted.items():
-            setattr(self, name, value)
         n_inputs = spec.width if spec.kind == DENSE else spec.n_tokens
-        self._prepare(fresh, incremental, n_inputs, n_outputs, spec.kind, self.bidirectional)
-        if fresh:
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.validation_loss_curve_ = [] if self.early_stopping else None
-            self.best_validation_score_ = None
-        train, held_out = self._split_validation(data, targets, incremental)
+        self._build(new, fresh, incremental, n_inputs, new._task.n_outputs, spec.kind)
+        train, held_out = self._split_validation(new, data, weights, targets, incremental)
         size = min(200, len(train)) if self.batch_size == "auto" else self.batch_size
         batches = SequenceBatches(
             data,
             targets,
             train,
-            self.network_._head,
+            new._task.units,
             min(size, len(train)),
             self.shuffle,
-            self._random_state,
+            new._random_state,
             weights,
-            None if spec.layout == "stream" else sequence_weights,
+            None if stream else sequence_weights,
         )
         validate = None
         if held_out is not None:
 
             def validate():
-                return self._record_validation(data, targets, held_out, weights)
+                return self._validation(new, data, targets, held_out, weights)
 
-        self._train(batches, incremental, validate)
-        return self
+        return self._run(new, lambda: self._train(new, batches, incremental, validate))
 
-    def _declare_vocabulary(self, spec):
+    def _class_weight(self):
+        """The ``class_weight`` parameter, where the estimator has one."""
+        return None
+
+    def _read_training_X(self, X, y, fresh, new):
+        """X of a training call: read as the fitted model reads it, or, on
+        a fresh fit, with the attributes it sets put into ``new``."""
+        if not fresh:
+            data, _ = self._check_X(X, self._input_spec)
+            return data, self._input_spec, self._input_spec.layout == "stream"
+        stream = self._task_type.reads_stream(X, y)
+        data, found = check_sequences(X, input_type=self.input_type, stream=stream)
+        spec = self._declare_vocabulary(found, data)
+        new._input_spec = spec
+        attributes, new._removed = feature_attributes(X, spec)
+        vars(new).update(attributes)
+        return data, spec, stream
+
+    def _declare_vocabulary(self, spec, data):
         """``spec`` with the ``n_tokens`` parameter's vocabulary size, which
         the first block of a ``partial_fit`` stream cannot show."""
         if self.n_tokens is None or spec.kind == DENSE:
@@ -472,19 +604,19 @@ class SupervisedRNN(BaseRNN):
                 f"X holds token id {spec.n_tokens - 1}, but n_tokens={self.n_tokens} "
                 f"allows ids 0 to {self.n_tokens - 1}. Set n_tokens to the vocabulary "
                 "size, len(vectorizer.get_feature_names_out()) of the fitted "
-                f"SequenceVectorizer, or leave it None. Got n_tokens={self.n_tokens} instead."
+                "SequenceVectorizer, or leave it None."
             )
+        check_vocabulary_size(self.n_tokens, data, f"n_tokens={self.n_tokens} asks for")
         return dataclasses.replace(spec, n_tokens=self.n_tokens)
 
-    def _check_X(self, X, spec, stream=False):
-        """X as :class:`~skrnn._sequences.SequenceData`, and the
-        :class:`~skrnn._sequences.InputSpec` of what it is; with the fitted
-        ``spec``, X must agree with it. A 2-D table's columns are sklearn's
+    def _check_X(self, X, spec):
+        """X as :class:`~skrnn._sequences.SequenceData`, as the fitted
+        ``spec`` says it must be. A 2-D table's columns are sklearn's
         features, checked (with their names) by sklearn's ``validate_data``.
         """
-        if spec is not None and spec.is_table and _is_table(X):
+        if spec.is_table and _is_table(X):
             validate_data(self, X, skip_check_array=True, reset=False)
-        return check_sequences(X, spec=spec, input_type=self.input_type, stream=stream)
+        return check_sequences(X, spec=spec)
 
     def _check_sample_weight(self, sample_weight, X):
         """``sample_weight`` as float64, one per sequence (per row of a
@@ -492,54 +624,29 @@ class SupervisedRNN(BaseRNN):
         if sample_weight is None:
             return None
         weights = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-        if not weights.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to 0: no sequence counts, so there is nothing to "
-                "learn. Got only zero weights instead."
-            )
-        return weights
-
-    def _unit_weights(self, sequence_weights, targets, data, spec, fitted, incremental):
-        """The loss weight of every unit the head predicts (None: equal):
-        the sample weights, on every step of a sequence for a per-step
-        head, times the class weights where the estimator has them."""
-        if sequence_weights is None:
-            return None
-        return self._per_unit(sequence_weights, data, spec)
-
-    def _per_unit(self, sample_weights, data, spec):
-        """Sample weights (per sequence, or per row of a stream) as one per
-        unit the head predicts."""
-        return sample_weights
+        return check_weights(
+            weights, "sample_weight", "Give some sequence a positive finite weight."
+        )
 
     def _check_training_data(self, data, spec):
         self._check_inputs_fit(spec.kind)
         if not data.lengths.any():
             raise ValueError(
                 "Every sequence in X is padding (token id 0) or empty: there is "
-                "nothing to learn from. Got X without a real step instead."
+                "nothing to learn from. Give X a sequence with a real step."
             )
 
-    def _keep_input_spec(self, X, spec):
-        """Learn what X is: ``_input_spec``, ``input_type_``,
-        ``n_features_in_`` (and feature names for a table), ``n_tokens_``."""
-        self._input_spec = spec
-        self.input_type_ = spec.kind
-        check_feature_count(self, X, spec, reset=True)
-        if spec.n_tokens is not None:
-            self.n_tokens_ = spec.n_tokens
-
-    def _split_validation(self, data, targets, incremental):
+    def _split_validation(self, new, data, weights, targets, incremental):
         """Hold out ``validation_fraction`` of the sequences for early stopping."""
         index = np.arange(len(data))
         if not self.early_stopping or incremental or self.solver == "lbfgs":
             return index, None
         try:
-            return train_test_split(
+            train, held_out = train_test_split(
                 index,
                 test_size=self.validation_fraction,
-                random_state=self._random_state,
-                stratify=self._stratify(targets),
+                random_state=new._random_state,
+                stratify=new._task.stratify(targets),
             )
         except ValueError as exc:
             raise ValueError(
@@ -548,54 +655,40 @@ class SupervisedRNN(BaseRNN):
                 "Increase validation_fraction, give more data or set "
                 "early_stopping=False."
             ) from None
+        for part, name in ((held_out, "held-out"), (train, "training")):
+            units = new._task.units.units(data, part)
+            if len(units) == 0 or (weights is not None and not weights[units].sum() > 0):
+                raise ValueError(
+                    f"early_stopping split the sequences so that the {name} part "
+                    f"({len(part)} sequences) weighs 0 in all (its sample or class "
+                    "weights, or no real step). Raise validation_fraction, change "
+                    "random_state or set early_stopping=False."
+                )
+        return train, held_out
 
-    def _record_validation(self, data, targets, held_out, weights=None):
-        network = self.network_
-        outputs = network.predict(data, held_out)
-        units = network._head.units(data, held_out)
+    @staticmethod
+    def _validation(new, data, targets, held_out, weights):
+        """The held-out score and loss of the network being trained."""
+        task, network = new._task, new.network_
+        outputs = network.predict(data, task.units, held_out)
+        units = task.units.units(data, held_out)
         target = targets[units]
         unit_weights = np.ones(len(target)) if weights is None else weights[units]
-        weight = unit_weights / unit_weights.sum()
-        loss, _ = LOSS_FUNCTIONS[self._loss](outputs.copy(), target, weight)
-        score = self._validation_score(outputs, target, unit_weights)
-        self.validation_loss_curve_.append(loss)
-        self.validation_scores_.append(score)
-        return score
+        loss, _ = LOSS_FUNCTIONS[task.loss](outputs.copy(), target, unit_weights / unit_weights.sum())
+        return task.validation_score(outputs, target, unit_weights), loss
 
     # ------------------------------------------------------------ predicting
     def _predict_outputs(self, X):
-        """Outputs for X, as the network's head places them, with the data."""
+        """Outputs for X, placed by the task's units, with the data."""
         check_is_fitted(self)
         data, _ = self._check_X(X, self._input_spec)
-        return self.network_.predict(data), data
+        return self.network_.predict(data, self._task.units), data
 
 
-def with_parameters(**defaults):
-    """Class decorator: the parent's ``__init__`` and its signature, plus
-    these keyword parameters with their defaults (sklearn reads the
-    signature), so a subclass adds a parameter without copying every other."""
-
-    def decorate(cls):
-        parent = super(cls, cls).__init__
-        signature = inspect.signature(parent)
-
-        def __init__(self, *args, **kwargs):
-            own = {name: kwargs.pop(name, default) for name, default in defaults.items()}
-            parent(self, *args, **kwargs)
-            for name, value in own.items():
-                setattr(self, name, value)
-
-        added = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-            for name, default in defaults.items()
-        ]
-        __init__.__signature__ = signature.replace(
-            parameters=[*signature.parameters.values(), *added]
-        )
-        cls.__init__ = __init__
-        return cls
-
-    return decorate
+def _token_count(spec):
+    if spec.n_tokens is None:
+        raise AttributeError("n_tokens_")  # real-valued input has no vocabulary
+    return spec.n_tokens
 
 
 def _is_table(X):
@@ -606,36 +699,17 @@ def _is_table(X):
 
 
 class LabelsMixin:
-    """What the classifier and the tagger share: labels encoded once, class
-    weights, ``partial_fit`` told every class up front, accuracy for early
-    stopping, log-probabilities."""
+    """What the classifier and the tagger share: class weights, ``classes_``,
+    log-probabilities."""
 
     _parameter_constraints: dict = {"class_weight": [None, StrOptions({"balanced"}), dict]}
 
-    def _encode_labels(self, labels, reset, classes):
-        """Class codes of the 1-D ``labels`` and the fitted attributes they
-        set: ``reset`` learns the classes anew."""
-        encoder = None if reset else self._label_encoder
-        codes, encoder = encode_labels(labels, type(self).__name__, encoder, classes)
-        return codes, {"_label_encoder": encoder, "classes_": encoder.classes_}
+    classes_ = _fitted_attribute(
+        "classes_", lambda self: self._task.classes_, "The labels, sorted."
+    )
 
-    def _validation_score(self, outputs, targets, weights):
-        return float(np.average(outputs.argmax(axis=1) == targets, weights=weights))
-
-    def _unit_weights(self, sequence_weights, targets, data, spec, fitted, incremental):
-        """The sample weights times the class weights of ``class_weight``."""
-        weights = super()._unit_weights(sequence_weights, targets, data, spec, fitted, incremental)
-        if self.class_weight is None:
-            return weights
-        if self.class_weight == "balanced" and incremental:
-            raise ValueError(
-                "class_weight='balanced' needs every label at once, which partial_fit "
-                "does not see. Pass a dict of class weights, for example from "
-                "sklearn.utils.class_weight.compute_class_weight. Got 'balanced' instead."
-            )
-        classes = fitted.get("classes_", getattr(self, "classes_", None))
-        per_class = compute_class_weight(self.class_weight, classes=classes, y=classes[targets])
-        return per_class[targets] if weights is None else weights * per_class[targets]
+    def _class_weight(self):
+        return self.class_weight
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, in the same layout.
@@ -654,13 +728,6 @@ class LabelsMixin:
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return [np.log(p) for p in proba] if isinstance(proba, list) else np.log(proba)
-
-    def _partial_fit_with_classes(self, X, y, classes, sample_weight):
-        if not hasattr(self, "network_") and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit. Got None instead."
-            )
-        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,16 +2,14 @@
 
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array, column_or_1d
 
-from ._base import LabelsMixin, SupervisedRNN, with_parameters
+from ._base import POOLING_CONSTRAINT, LabelsMixin, SupervisedRNN
 from ._docstrings import fill_doc
 from ._sequences import warn_unseen_labels
+from ._tasks import ClassificationTask
 
 
 @fill_doc
-@with_parameters(pooling="last", class_weight=None)
 class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     """Recurrent neural network classifier: one label per sequence.
 
@@ -58,21 +56,96 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
     _parameter_constraints: dict = {
         **SupervisedRNN._parameter_constraints,
         **LabelsMixin._parameter_constraints,
-        "pooling": [StrOptions({"last", "mean", "max"})],
+        "pooling": POOLING_CONSTRAINT,
     }
+    _architecture = SupervisedRNN._architecture + ("pooling",)
+    _task_type = ClassificationTask
 
-    def _encode_targets(self, y, data, spec, reset, classes=None):
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
-        if len(y) != len(data):
-            raise ValueError(
-                f"X holds {len(data)} sequences but y holds {len(y)} labels; give "
-                f"one label per sequence. Got {len(y)} labels instead."
-            )
-        codes, fitted = self._encode_labels(y, reset, classes)
-        return codes, len(fitted["classes_"]), fitted
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        embedding_dim=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
+        recurrent_init="uniform",
+        forget_bias=1.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size=32,
+        max_iter=200,
+        max_fun=15000,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=None,
+        dtype="float32",
+        input_type="auto",
+        n_tokens=None,
+        pooling="last",
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            output_dropout=output_dropout,
+            recurrent_init=recurrent_init,
+            forget_bias=forget_bias,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            max_fun=max_fun,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            input_type=input_type,
+            n_tokens=n_tokens,
+        )
+        self.pooling = pooling
+        self.class_weight = class_weight
 
-    def _stratify(self, targets):
-        return targets
+    def _readout(self):
+        return self.pooling
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -94,7 +167,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         self : object
             The updated estimator.
         """
-        return self._partial_fit_with_classes(X, y, classes, sample_weight)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Probability of each class for every sequence.
@@ -125,7 +198,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
             Predicted labels.
         """
         proba, _ = self._predict_outputs(X)
-        return self.classes_[proba.argmax(axis=1)]
+        return self._task.labels(proba)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on the sequences X and their labels y.

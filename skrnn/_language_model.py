@@ -1,5 +1,6 @@
 """RNNLanguageModel: next-token model of a text, trained with truncated BPTT."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,10 +9,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseRNN
+from ._base import BaseRNN, _fitted_attribute
 from ._docstrings import fill_doc
-from ._heads import FinalStepHead
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
+from ._tasks import NextTokenTask
 from ._training import baseline_loss
 from .text import SequenceVectorizer
 
@@ -45,6 +46,8 @@ class _Windows:
     """
 
     def __init__(self, docs, seq_length, n_streams=None, carry_tokens=None):
+        # no window is longer than the longest document, whatever seq_length asks
+        seq_length = max(1, min(seq_length, max(len(ids) for ids in docs)))
         windows = [self._cut(np.asarray(ids, dtype=np.intp), seq_length) for ids in docs]
         windows = [w for w in windows if w is not None]
         if n_streams is None:  # one stream per document
@@ -150,12 +153,15 @@ class _TextEpochs:
         return baseline_loss(loss, n_outputs)
 
     def epoch(self, trainer):
-        """One pass over every window; the mean loss per token."""
+        """One pass over every window; the mean loss per token. The streams'
+        states become the epoch's last ones only when it completes."""
         network, windows = trainer.network, self.windows
         shape = network.state_shape(windows.n_streams)
         if self.state is None or self.state.shape != shape:
-            self.state = np.zeros(shape, dtype=network.dtype)
+            state = np.zeros(shape, dtype=network.dtype)
             windows.starts[:, 0] = True
+        else:
+            state = self.state.copy()
 
         def train_step(batch, target, mask, initial_state):
             weight = mask.astype(network.dtype) / mask.sum()
@@ -163,10 +169,11 @@ class _TextEpochs:
             return loss * mask.sum(), cache
 
         total = 0.0
-        for weighted_loss in windows.run(network, train_step, self.state, network.dtype):
+        for weighted_loss in windows.run(network, train_step, state, network.dtype):
             if not np.isfinite(weighted_loss):
                 return weighted_loss
             total += weighted_loss
+        self.state = state
         return total / windows.n_tokens
 
 
@@ -246,7 +253,7 @@ class RNNLanguageModel(BaseRNN):
         "seq_length": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
-    _head = "every"
+    _task_type = NextTokenTask
 
     def __init__(
         self,
@@ -290,22 +297,76 @@ class RNNLanguageModel(BaseRNN):
         clip_norm=5.0,
         dtype="float32",
     ):
-        self._store(locals())
+        self.analyzer = analyzer
+        self.input = input
+        self.encoding = encoding
+        self.decode_error = decode_error
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.max_tokens = max_tokens
+        self.min_df = min_df
+        self.seq_length = seq_length
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.output_dropout = output_dropout
+        self.recurrent_init = recurrent_init
+        self.forget_bias = forget_bias
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.dtype = dtype
 
-    def _documents(self, X, vectorizer=None):
+    vocabulary_ = _fitted_attribute(
+        "vocabulary_", lambda self: self.vectorizer_.vocabulary_, "Token to id."
+    )
+    tokens_ = _fitted_attribute(
+        "tokens_",
+        lambda self: self.vectorizer_.get_feature_names_out(),
+        "The token of every id, the columns of predict_proba.",
+    )
+    n_tokens_ = _fitted_attribute(
+        "n_tokens_", lambda self: self._task.n_tokens, "The number of ids, ``len(tokens_)``."
+    )
+
+    def _documents(self, X, vectorizer):
         """X (one text or an iterable of them, as ``input`` says) -> the list
-        of its documents' id arrays, read once; ``vectorizer`` is the fitted
-        one unless given."""
-        vectorizer = self.vectorizer_ if vectorizer is None else vectorizer
+        of its documents' id arrays, read once by ``vectorizer``, fitting it
+        first if it is not fitted."""
         if isinstance(X, (str, bytes)) or hasattr(X, "read"):
             X = [X]
-        docs = vectorizer._id_lists(vectorizer._texts(X))
+        fitted = hasattr(vectorizer, "vocabulary_")
+        docs = vectorizer.to_ids(X) if fitted else vectorizer.fit_to_ids(X)
         if not any(len(doc) for doc in docs):
             raise ValueError(
                 "RNNLanguageModel needs text with at least one token; every document "
-                f"given is empty. Got {len(docs)} empty document(s) instead."
+                f"given ({len(docs)}) is empty. Give it some text."
             )
         return docs
+
+    def _prompt_ids(self, prompts):
+        """The ids of prompts, which are text whatever ``input`` says of X."""
+        vectorizer = copy.copy(self.vectorizer_)
+        return vectorizer.set_params(input="content").to_ids(prompts)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -350,39 +411,38 @@ class RNNLanguageModel(BaseRNN):
 
     def _fit_text(self, X, incremental):
         fresh = self._starts_afresh(incremental)
-        vectorizer = self.vectorizer_ if not fresh else None
+        new = self._begin(fresh)
         if fresh:
-            if isinstance(X, (str, bytes)) or hasattr(X, "read"):
-                X = [X]
             params = {name: getattr(self, name) for name in VECTORIZER_PARAMETERS}
-            vectorizer = SequenceVectorizer(**params)
-            X = [vectorizer._read(text) for text in vectorizer._texts(X)]
-            vectorizer.set_params(input="content").fit(X)
-        docs = self._documents(X, vectorizer)
+            new.vectorizer_ = SequenceVectorizer(**params)
+            docs = self._documents(X, new.vectorizer_)
+            if not new.vectorizer_.vocabulary_:
+                raise ValueError(
+                    "RNNLanguageModel kept no token in its vocabulary (min_df="
+                    f"{self.min_df}, max_tokens={self.max_tokens}), so there is "
+                    "nothing to model. Lower min_df or give more text."
+                )
+            new._task = NextTokenTask(len(new.vectorizer_.get_feature_names_out()))
+            new._stream_state = new._stream_tokens = None
+        else:
+            new.vectorizer_, new._task = self.vectorizer_, self._task
+            docs = self._documents(X, self.vectorizer_)
+            new._stream_state, new._stream_tokens = self._stream_state, self._stream_tokens
         self._check_inputs_fit(TOKENS)
-        if fresh and not vectorizer.vocabulary_:
-            raise ValueError(
-                "RNNLanguageModel kept no token in its vocabulary (min_df="
-                f"{self.min_df}, max_tokens={self.max_tokens}), so there is "
-                "nothing to model. Lower min_df or give more text. Got an empty "
-                "vocabulary instead."
-            )
-        # everything is valid: only now does the estimator change
-        if fresh:
-            vectorizer.set_params(input=self.input)
-            self.vectorizer_ = vectorizer
-            self.vocabulary_ = vectorizer.vocabulary_
-            self.tokens_ = vectorizer.get_feature_names_out()
-            self.n_tokens_ = len(self.tokens_)
-            self._stream_state = self._stream_tokens = None
-        self._prepare(fresh, incremental, self.n_tokens_, self.n_tokens_, TOKENS)
-        carry = self._stream_tokens if incremental else None
+        n_tokens = new._task.n_tokens
+        self._build(new, fresh, incremental, n_tokens, n_tokens, TOKENS)
+        carry = new._stream_tokens if incremental else None
         windows = _Windows(docs, self.seq_length, self.batch_size, carry)
-        epochs = _TextEpochs(windows, self._stream_state)
-        self._train(epochs, incremental)
-        self._stream_state = epochs.state
-        self._stream_tokens = windows.last_tokens()
-        return self
+        epochs = _TextEpochs(windows, new._stream_state if incremental else None)
+
+        def train():
+            try:
+                self._train(new, epochs, incremental)
+            finally:
+                new._stream_state = epochs.state
+                new._stream_tokens = windows.last_tokens()
+
+        return self._run(new, train)
 
     # ------------------------------------------------------------ inference
     def _log_likelihood(self, docs):
@@ -420,7 +480,7 @@ class RNNLanguageModel(BaseRNN):
             ``mean log p(token | the tokens before it)``.
         """
         check_is_fitted(self)
-        total, count = self._log_likelihood(self._documents(X))
+        total, count = self._log_likelihood(self._documents(X, self.vectorizer_))
         return total / count
 
     def perplexity(self, X):
@@ -454,17 +514,16 @@ class RNNLanguageModel(BaseRNN):
         """
         check_is_fitted(self)
         single = isinstance(X, (str, bytes))
-        vectorizer = self.vectorizer_
-        prompts = vectorizer._id_lists(vectorizer._texts([X] if single else X))
+        prompts = self._prompt_ids([X] if single else X)
         if not prompts:
             raise ValueError(
                 "predict_proba needs at least one prompt (an empty string asks for "
-                "the first token of a text). Got no prompt instead."
+                "the first token of a text). Pass a list of prompts."
             )
         rows = [[PAD_ID] + list(ids) for ids in prompts]  # the "start of text" step first
         steps = np.concatenate(rows).astype(np.intp)[:, None]
         data = SequenceData(steps, [len(r) for r in rows], TOKENS)
-        proba = self.network_.predict(data, head=FinalStepHead())
+        proba = self.network_.predict(data, self._task.prompt_units)
         return proba[0] if single else proba
 
     def generate(self, prompt="", n_tokens=200, temperature=1.0, random_state=None):
@@ -500,7 +559,8 @@ class RNNLanguageModel(BaseRNN):
             )
         rng = check_random_state(random_state)
         network = self.network_.predictor()
-        ids = [PAD_ID] + self.vectorizer_._id_lists([prompt])[0]
+        ids = [PAD_ID] + self._prompt_ids([prompt])[0]
+        tokens = self.tokens_
         state = np.zeros(network.state_shape(1))
         ws = network.workspace()
         out = None
@@ -509,7 +569,7 @@ class RNNLanguageModel(BaseRNN):
         generated = []
         for _ in range(n_tokens):
             token = self._sample(out, temperature, rng)
-            generated.append(self.tokens_[token])
+            generated.append(tokens[token])
             out, state = self._step(network, token, state, ws)
         joiner = "" if self.vectorizer_.analyzer == "char" else " "
         return joiner.join(generated)
@@ -524,12 +584,13 @@ class RNNLanguageModel(BaseRNN):
     def _sample(proba, temperature, rng):
         proba = proba.copy()
         proba[[PAD_ID, UNKNOWN_ID]] = 0.0  # never emit padding or '[UNK]'
-        if temperature == 0:
+        if temperature == 0 or not proba.any():
             return int(np.argmax(proba))
-        with np.errstate(divide="ignore"):
-            logits = np.log(proba) / temperature
-        logits -= logits.max()
-        weights = np.exp(logits)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            logits = np.log(proba)
+            logits -= logits.max()  # 0 for the most probable: no inf - inf below
+            weights = np.exp(logits / temperature)
+        weights[~np.isfinite(weights)] = 0.0
         return int(rng.choice(len(weights), p=weights / weights.sum()))
 
     def __sklearn_tags__(self):

@@ -1,18 +1,21 @@
-"""Layers stacked and bidirectional, an optional embedding, a head, the losses.
+"""Layers stacked and bidirectional, an optional embedding, a readout, the losses.
 
 :class:`RecurrentNetwork` owns every weight in one flat vector (``coef``) and
 hands out named views of it (``params``), so optimizers, clipping and L2 work
-on one array and pickles hold nothing but that vector and its layout. It
-stacks cells (``_cells.py``), each of which owns its inputs, loop and
-gradients, and puts a head (``_heads.py``) and a dense output layer on top.
+on one array and pickles hold nothing but that vector and the network's
+sizes. It stacks cells (``_cells.py``), each of which owns its inputs, loop
+and gradients, and puts a readout (``_readout.py``) and a dense output layer
+on top. What the outputs mean (targets, units, predictions) is the task's
+(``_tasks.py``); the network only computes them.
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._cells import CELLS, Workspace, lookup_rows, scatter_rows
-from ._heads import HEADS, TopLayer, to_direction
+from ._readout import TopLayer, make_readout, readout_name, to_direction
 
 CELL_NAMES = tuple(CELLS)
 
@@ -103,7 +106,7 @@ class ForwardCache:
 
 
 class RecurrentNetwork:
-    """Recurrent layers, a head and an output layer over one flat weight vector.
+    """Recurrent layers, a readout and an output layer over one flat weight vector.
 
     Parameters
     ----------
@@ -118,11 +121,18 @@ class RecurrentNetwork:
         ids up in the first layer's input weights instead, an embedding as
         wide as the gates.
     hidden_size, num_layers, bidirectional, cell : as the estimators'.
-    head : {'last', 'every'} or head object
-        Predict from the last real state of each sequence, from every step,
-        or as a head object of ``_heads.py``'s interface decides.
+    readout : {'last', 'mean', 'max', 'every'} or Readout
+        Which states of the top layer the output layer reads
+        (``_readout.py``).
     output_activation : {'softmax', 'identity'}
     dtype : numpy dtype
+
+    Raises
+    ------
+    ValueError
+        Before allocating anything, when the weights and what training
+        keeps beside them (a gradient and two optimizer moments) would not
+        fit in this machine's memory.
     """
 
     def __init__(
@@ -136,7 +146,7 @@ class RecurrentNetwork:
         num_layers=1,
         bidirectional=False,
         cell="rnn",
-        head="last",
+        readout="last",
         output_activation="softmax",
         dtype=np.float32,
     ):
@@ -148,24 +158,25 @@ class RecurrentNetwork:
         self.num_layers = num_layers
         self.n_directions = 2 if bidirectional else 1
         self.cell = cell
-        self.head = head
+        self.readout = make_readout(readout)
         self.output_activation = output_activation
         self.dtype = np.dtype(dtype)
-        self.coef = np.zeros(self._n_params(), dtype=self.dtype)
+        self._derive()
+        check_model_size(self.n_params, self.dtype)
+        self.coef = np.zeros(self.n_params, dtype=self.dtype)
         self.params = self._views(self.coef)
+
+    def _derive(self):
+        """What follows from the sizes, computed once (and again on load):
+        the cell object and the storage layout."""
+        self._cell = CELLS[self.cell]()
+        self._layout = self._shapes()
+        self.n_params = sum(int(np.prod(shape)) for _, shape, _ in self._layout)
 
     @staticmethod
     def workspace():
         """Scratch buffers for a run of :meth:`forward` calls (one per thread)."""
         return Workspace()
-
-    @property
-    def _cell(self):
-        return CELLS[self.cell]()
-
-    @property
-    def _head(self):
-        return HEADS[self.head]() if isinstance(self.head, str) else self.head
 
     # ----------------------------------------------------------------- layout
     def _keys(self):
@@ -191,12 +202,9 @@ class RecurrentNetwork:
         shapes.append(("b_out", (self.n_outputs,), False))
         return shapes
 
-    def _n_params(self):
-        return sum(int(np.prod(shape)) for _, shape, _ in self._shapes())
-
     def _views(self, flat):
         views, start = {}, 0
-        for name, shape, _ in self._shapes():
+        for name, shape, _ in self._layout:
             size = int(np.prod(shape))
             views[name] = flat[start : start + size].reshape(shape)
             start += size
@@ -212,7 +220,7 @@ class RecurrentNetwork:
         """1 for weights (penalised by L2), 0 for biases, as a flat vector."""
         mask = np.zeros_like(self.coef)
         views = self._views(mask)
-        for name, _, is_weight in self._shapes():
+        for name, _, is_weight in self._layout:
             views[name][...] = is_weight
         return mask
 
@@ -220,6 +228,13 @@ class RecurrentNetwork:
         """A zeroed flat gradient vector and its named views."""
         flat = np.zeros_like(self.coef)
         return flat, self._views(flat)
+
+    def read_only_params(self):
+        """The named weights as read-only views: what a user may look at."""
+        views = self._views(self.coef.view())
+        for view in views.values():
+            view.flags.writeable = False
+        return views
 
     def astype(self, dtype):
         """A copy of the network whose weights (and computation) are ``dtype``."""
@@ -248,14 +263,17 @@ class RecurrentNetwork:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_float64", None)  # rebuilt when first needed
-        del state["params"]  # views, rebuilt on load
+        for derived in ("_float64", "params", "_cell", "_layout", "n_params"):
+            state.pop(derived, None)  # rebuilt on load or when first needed
         state["dtype"] = self.dtype.name  # a plain str: nothing for skops to trust
+        state["readout"] = readout_name(self.readout)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.dtype = np.dtype(self.dtype)
+        self.readout = make_readout(self.readout)
+        self._derive()
         self.params = self._views(self.coef)
 
     # ----------------------------------------------------------- initialising
@@ -316,13 +334,13 @@ class RecurrentNetwork:
         (features or embeddings) with one mask per sequence for all its
         steps (variational dropout, Gal & Ghahramani, 2016), and
         ``output_dropout`` to the features the output layer reads.
-        ``training`` keeps what :meth:`backward` needs. Returns the output activations as
-        the head shapes them (``(B, n_outputs)`` for the last-step head,
-        ``(T, B, n_outputs)`` for the every-step head), in batch order, and a
-        :class:`ForwardCache`.
+        ``training`` keeps what :meth:`backward` needs. Returns the output
+        activations, ``(B, n_outputs)`` for a readout of one row per
+        sequence and ``(T, B, n_outputs)`` for one of every step, in batch
+        order, and a :class:`ForwardCache`.
         """
         ws = self.workspace() if ws is None else ws
-        cell, head = self._cell, self._head
+        cell, readout = self._cell, self.readout
         n_steps, n_seq = batch.n_steps, batch.n_sequences
         rev = reversal_index(batch.lengths, n_steps) if self.n_directions == 2 else None
         cols = np.arange(n_seq)[None, :]
@@ -354,7 +372,7 @@ class RecurrentNetwork:
             states = [trace.states for trace in layer_traces]
             layer_input = self._layer_output(states, rev, cols)
         top = TopLayer(states, layer_input, batch, rev)
-        features = head.features(top)
+        features = readout.features(top)
         if output_dropout > 0 and training:
             output_mask = self._dropout_mask(rng, features.shape, output_dropout)
             features = features * output_mask
@@ -363,7 +381,9 @@ class RecurrentNetwork:
         out += self.params["b_out"]
         OUTPUT_ACTIVATIONS[self.output_activation](out)
         cache = ForwardCache(batch, traces, top, features, masks, ws, input_mask, output_mask)
-        return head.shape_outputs(out, batch), cache
+        if readout.per_step:
+            return out.reshape(n_steps, n_seq, self.n_outputs), cache
+        return out, cache
 
     def _dropout_mask(self, rng, shape, rate):
         """Inverted dropout's factors: 0 for a share ``rate``, else 1 / (1 - rate)."""
@@ -389,7 +409,7 @@ class RecurrentNetwork:
         """Back-propagate ``d_out`` (gradient w.r.t. the output pre-activation,
         shaped like the forward output) and write every gradient into the
         named views ``grads``."""
-        cell, head, batch, ws = self._cell, self._head, cache.batch, cache.ws
+        cell, readout, batch, ws = self._cell, self.readout, cache.batch, cache.ws
         d_out = d_out.reshape(-1, self.n_outputs)
         np.matmul(cache.features.T, d_out, out=grads["W_out"])
         d_out.sum(axis=0, out=grads["b_out"])
@@ -406,7 +426,7 @@ class RecurrentNetwork:
             for d, trace in enumerate(cache.traces[layer]):
                 d_states = cell.d_states(ws, trace)
                 if top:
-                    head.seed(d_features, d, d_states, cache.top)
+                    readout.seed(d_features, d, d_states, cache.top)
                 else:
                     to_direction(d_layer_output, d, d_states, rev)
                 d_inp = cell.backward(
@@ -416,7 +436,7 @@ class RecurrentNetwork:
                     self._layer_views(grads, f"{layer}.{d}"),
                     batch.batch_sizes,
                     ws,
-                    accumulate=not (top and head.seeds_last_states_only),
+                    accumulate=not (top and readout.seeds_last_states_only),
                     input_grad=input_grad,
                 )
                 if input_grad:
@@ -432,24 +452,22 @@ class RecurrentNetwork:
             scatter_rows(batch.inputs, d_layer_output.reshape(rows, -1), grads["W_emb"])
 
     # ------------------------------------------------------------- predicting
-    def predict(self, data, index=None, head=None):
+    def predict(self, data, units, index=None):
         """Outputs for the rows ``index`` of a :class:`~skrnn._sequences.SequenceData`.
 
-        As the network's head (or ``head``, which places the outputs of a
-        head of the same kind otherwise) places them: ``(n, n_outputs)`` for
-        the last-step head; ``(n_steps, n_outputs)``, one row per real step,
-        sequence after sequence, for the every-step head. Sequences go
+        Placed as ``units`` (``_tasks.py``) places them: ``(n, n_outputs)``
+        for one unit per sequence; ``(n_steps, n_outputs)``, one row per
+        real step, sequence after sequence, for one per step. Sequences go
         through in length-sorted chunks, each padded only to its own
         longest, so memory follows the data. Predictions run in float64
         (from float32 weights, if so trained) so a sequence's output does
         not depend on which others share its batch.
         """
         network, ws = self.predictor(), self.workspace()
-        head = self._head if head is None else head
         index = np.arange(len(data)) if index is None else np.asarray(index)
         lengths = data.lengths[index]
         order = np.argsort(-lengths, kind="stable")
-        predictions, slots = head.new_predictions(lengths, self.n_outputs)
+        predictions, slots = units.new_predictions(lengths, self.n_outputs)
         width = self._cell.n_gates * self.n_directions * self.hidden_size
         start = 0
         while start < len(order):
@@ -459,5 +477,33 @@ class RecurrentNetwork:
             chunk, start = order[start : start + size], start + size
             batch = data.batch(index[chunk], np.float64)
             out, _ = network.forward(batch, ws=ws)
-            head.place(predictions, slots[chunk[batch.order]], out, batch)
+            units.place(predictions, slots[chunk[batch.order]], out, batch)
         return predictions
+
+
+def physical_memory():
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+#: arrays of the weights' size that training keeps: the weights, their
+#: gradient and (Adam) two moments
+TRAINING_COPIES = 4
+
+
+def check_model_size(n_params, dtype):
+    """Refuse a network whose training arrays cannot fit in memory, before
+    anything is allocated."""
+    memory = physical_memory()
+    needed = n_params * np.dtype(dtype).itemsize * TRAINING_COPIES
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"The network would have {n_params:,} weights; training them needs "
+            f"{needed / 2**30:.1f} GiB ({TRAINING_COPIES} arrays of {dtype} of that size), "
+            f"more than this machine's {memory / 2**30:.1f} GiB of memory. Lower "
+            "hidden_size, num_layers, embedding_dim or n_tokens (set embedding_dim for "
+            "a large vocabulary)."
+        )

@@ -159,9 +159,21 @@ SOLVERS = {
 
 def make_optimizer(solver, params, settings):
     """The optimizer of ``solver`` for ``params``, its settings read by name
-    from ``settings`` (an estimator's parameters)."""
+    from ``settings`` (an estimator's parameters) and kept as ``settings``."""
     optimizer, names = SOLVERS[solver]
-    return optimizer(params, **{name: settings[name] for name in names})
+    chosen = {name: settings[name] for name in names}
+    made = optimizer(params, **chosen)
+    made.settings = (solver, chosen)
+    return made
+
+
+def optimizer_matches(optimizer, solver, settings):
+    """Whether ``optimizer`` was made for ``solver`` with the ``settings``
+    it would read from these (so ``partial_fit`` may continue it)."""
+    if optimizer is None or solver not in SOLVERS:
+        return False
+    names = SOLVERS[solver][1]
+    return getattr(optimizer, "settings", None) == (solver, {name: settings[name] for name in names})
 
 
 def clip_gradients(grads, clip_value=None, clip_norm=None):

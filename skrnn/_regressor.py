@@ -1,17 +1,13 @@
 """RNNRegressor: one real value (or vector) per sequence (many-to-one)."""
 
-import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array
 
-from ._base import SupervisedRNN, with_parameters
+from ._base import POOLING_CONSTRAINT, SupervisedRNN, _fitted_attribute
 from ._docstrings import fill_doc
+from ._tasks import RegressionTask
 
 
 @fill_doc
-@with_parameters(pooling="last")
 class RNNRegressor(RegressorMixin, SupervisedRNN):
     """Recurrent neural network regressor: one target (or vector) per sequence.
 
@@ -53,34 +49,98 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
 
     _parameter_constraints: dict = {
         **SupervisedRNN._parameter_constraints,
-        "pooling": [StrOptions({"last", "mean", "max"})],
+        "pooling": POOLING_CONSTRAINT,
     }
-    _output_activation = "identity"
-    _loss = "squared_error"
+    _architecture = SupervisedRNN._architecture + ("pooling",)
+    _task_type = RegressionTask
 
-    def _encode_targets(self, y, data, spec, reset, classes=None):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim > 2:
-            raise ValueError(
-                f"y must be 1-D or 2-D (n_sequences[, n_targets]). Got an array of "
-                f"shape {y.shape} instead."
-            )
-        if len(y) != len(data):
-            raise ValueError(
-                f"X holds {len(data)} sequences but y holds {len(y)} targets; give "
-                f"one target per sequence. Got {len(y)} targets instead."
-            )
-        y2 = y.reshape(len(y), -1)
-        if not reset and y2.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2.shape[1]} targets per sequence but the model was fitted "
-                f"with {self.n_outputs_}. Got {y2.shape[1]} instead."
-            )
-        fitted = {"_y_ndim": y.ndim, "n_outputs_": y2.shape[1]} if reset else {}
-        return y2.astype(np.dtype(self.dtype)), y2.shape[1], fitted
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        embedding_dim=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
+        recurrent_init="uniform",
+        forget_bias=1.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size=32,
+        max_iter=200,
+        max_fun=15000,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=None,
+        dtype="float32",
+        input_type="auto",
+        n_tokens=None,
+        pooling="last",
+    ):
+        super().__init__(
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            output_dropout=output_dropout,
+            recurrent_init=recurrent_init,
+            forget_bias=forget_bias,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            max_fun=max_fun,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            input_type=input_type,
+            n_tokens=n_tokens,
+        )
+        self.pooling = pooling
 
-    def _validation_score(self, outputs, targets, weights):
-        return float(r2_score(targets, outputs, sample_weight=weights))
+    def _readout(self):
+        return self.pooling
+
+    n_outputs_ = _fitted_attribute(
+        "n_outputs_", lambda self: self._task.n_outputs, "Number of targets."
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -115,8 +175,8 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
         y : ndarray of shape (n_sequences,) or (n_sequences, n_targets)
             Predictions, 1-D when y was 1-D in ``fit``.
         """
-        out = self._predict_outputs(X)[0]
-        return out.ravel() if self._y_ndim == 1 else out
+        outputs, _ = self._predict_outputs(X)
+        return self._task.values(outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -23,12 +23,17 @@ length so that the rows still running at step ``t`` are always a prefix.
 
 import warnings
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_array, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    column_or_1d,
+    validate_data,
+)
 
 DENSE = "dense"
 TOKENS = "tokens"
@@ -166,6 +171,8 @@ class Batch:
         Where each batch row's steps start among the data's steps end to end.
     batch_sizes : list of int, length T
         Number of sequences still running at each step.
+    n_steps, n_sequences : int
+        T and B.
     """
 
     def __init__(self, inputs, lengths, order, rows, starts):
@@ -174,17 +181,11 @@ class Batch:
         self.order = order
         self.rows = rows
         self.starts = starts
-        n_steps = inputs.shape[0]
+        self.n_steps, self.n_sequences = inputs.shape[:2]
         # Python ints: they slice faster than numpy integers in the time loop.
-        self.batch_sizes = (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1).tolist()
-
-    @property
-    def n_steps(self):
-        return self.inputs.shape[0]
-
-    @property
-    def n_sequences(self):
-        return self.inputs.shape[1]
+        self.batch_sizes = (
+            (lengths[None, :] > np.arange(self.n_steps)[:, None]).sum(axis=1).tolist()
+        )
 
     def step_mask(self):
         """Boolean ``(T, B)`` mask of the real (non-padded) steps."""
@@ -199,9 +200,13 @@ class Batch:
 def _looks_like_text(X):
     if isinstance(X, (str, bytes)):
         return True
-    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype.kind == "O"):
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind in "US":
+            return True
+        return X.dtype.kind == "O" and X.size > 0 and isinstance(X.flat[0], (str, bytes))
+    if isinstance(X, (list, tuple)):
         return len(X) > 0 and isinstance(X[0], (str, bytes))
-    return isinstance(X, np.ndarray) and X.dtype.kind in "US" and X.ndim == 1
+    return False
 
 
 def _text_error(X):
@@ -209,8 +214,8 @@ def _text_error(X):
     return TypeError(
         f"X is {what}, but RNN estimators take numeric sequences or token ids. "
         "Turn text into token ids with skrnn.SequenceVectorizer, for example "
-        "make_pipeline(SequenceVectorizer(), RNNClassifier()). "
-        f"Got {type(X).__name__} instead."
+        "make_pipeline(SequenceVectorizer(), RNNClassifier()) (RNNSequenceTagger for "
+        "one label per token)."
     )
 
 
@@ -228,8 +233,7 @@ def _check_token_values(ids, where):
         raise ValueError(
             f"Token ids must be >= 0 (0 is padding, 1 is unknown), but {where} has "
             f"id {ids[tuple(bad)]} at position {tuple(int(i) for i in bad)}. If X "
-            "holds numeric values rather than token ids, pass input_type='dense'. "
-            "Got a negative id instead."
+            "holds numeric values rather than token ids, pass input_type='dense'."
         )
 
 
@@ -240,18 +244,18 @@ def _as_token_array(arr, input_type, where):
             raise ValueError(
                 f"input_type='tokens' needs whole-number ids, but {where} holds "
                 "non-integer values. Use input_type='dense' for real-valued "
-                "sequences. Got non-integer values instead."
+                "sequences."
             )
     elif arr.dtype.kind not in "iub":
         raise TypeError(
-            f"Token ids must be integers; {where} has dtype {arr.dtype}. "
-            f"Got dtype {arr.dtype} instead."
+            f"Token ids must be integers; {where} has dtype {arr.dtype}. Pass "
+            "integer ids, or input_type='dense' for real-valued sequences."
         )
     if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.intp).max:
         raise ValueError(
             f"Token ids must be below {np.iinfo(np.intp).max}, but {where} holds id "
             f"{arr.max()}. Number tokens consecutively from 2, as SequenceVectorizer "
-            "does. Got a larger id instead."
+            "does."
         )
     ids = arr.astype(np.intp, copy=False)
     _check_token_values(ids, where)
@@ -271,7 +275,7 @@ def _from_list(X, input_type):
     """Ragged list of sequences -> padded batch-first :class:`SequenceData`."""
     if len(X) == 0:
         raise ValueError(
-            "X is an empty list; at least one sequence is required. Got 0 sequences instead."
+            "X is an empty list; give at least one sequence."
         )
     seqs = []
     kind = None
@@ -281,14 +285,14 @@ def _from_list(X, input_type):
         if sp.issparse(seq):
             raise TypeError(
                 f"Sequence {i} is a sparse matrix; sparse input is not supported. "
-                "Convert it with .toarray(). Got a sparse matrix instead."
+                "Convert it with .toarray()."
             )
         try:
             arr = np.asarray(seq)
         except ValueError as exc:
             raise ValueError(
                 f"Sequence {i} is not a rectangular array of steps x features: "
-                f"{exc}. Got a ragged sequence instead."
+                f"{exc}. Give each sequence as a (T_i, d) array."
             ) from None
         if arr.dtype.kind == "O":
             try:
@@ -296,12 +300,12 @@ def _from_list(X, input_type):
             except (TypeError, ValueError):
                 raise TypeError(
                     f"Sequence {i} holds non-numeric items; sequences must be "
-                    "numbers or token ids. Got object items instead."
+                    "numbers or token ids; turn text into ids with SequenceVectorizer."
                 ) from None
         if arr.dtype.kind not in "biuf":
             raise TypeError(
                 f"Sequence {i} has dtype {arr.dtype}; sequences must be numbers or "
-                f"token ids. Got dtype {arr.dtype} instead."
+                "token ids."
             )
         if arr.ndim == 1:
             arr = arr[:, None]
@@ -313,7 +317,7 @@ def _from_list(X, input_type):
         if arr.shape[0] == 0:
             raise ValueError(
                 f"Sequence {i} is empty; every sequence needs at least one step. "
-                "Drop it or give it a padding step. Got length 0 instead."
+                "Drop it or give it a padding step."
             )
         seq_kind = _decide_kind(arr.dtype.kind, input_type)
         if kind is None:
@@ -323,13 +327,12 @@ def _from_list(X, input_type):
                 f"Sequence {i} holds {'integers' if seq_kind == TOKENS else 'floats'}"
                 f" but sequence 0 holds {'integers' if kind == TOKENS else 'floats'}"
                 "; all sequences must be of one kind (set input_type to force one)."
-                f" Got mixed kinds instead."
             )
         if seqs and arr.shape[1] != seqs[0].shape[1]:
             raise ValueError(
                 f"Sequence {i} has {arr.shape[1]} features per step but sequence 0 "
                 f"has {seqs[0].shape[1]}; all sequences need the same number of "
-                f"features. Got {arr.shape[1]} instead."
+                "features."
             )
         seqs.append(arr)
     lengths = np.array([len(s) for s in seqs], dtype=np.intp)
@@ -339,13 +342,15 @@ def _from_list(X, input_type):
         real = steps.any(axis=1)  # id 0 is padding wherever it stands
         counts = np.add.reduceat(real, np.r_[0, np.cumsum(lengths)[:-1]]) if len(real) else real
         return SequenceData(steps[real], counts, kind)
-    steps = np.concatenate([arr.astype(np.float64, copy=False) for arr in seqs])
+    # float32 stays float32 (the transformers keep it); anything else is float64
+    dtype = np.float32 if all(arr.dtype == np.float32 for arr in seqs) else np.float64
+    steps = np.concatenate([arr.astype(dtype, copy=False) for arr in seqs])
     if not np.all(np.isfinite(steps)):
         first = np.flatnonzero(~np.isfinite(steps).all(axis=1))[0]
         i = int(np.searchsorted(np.cumsum(lengths), first, side="right"))
         raise ValueError(
             f"Input X contains NaN or infinity (first in sequence {i}). Remove or "
-            "impute those values first. Got non-finite values instead."
+            "impute those values first."
         )
     return SequenceData(steps, lengths, kind)
 
@@ -384,6 +389,13 @@ def _from_array(X, input_type):
 
 def _from_stream(X, input_type):
     """A 2-D array of steps (n_steps, n_features) as one sequence."""
+    if isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
+        raise ValueError(
+            f"This model was fitted on one stream of steps (a 2-D X with a 1-D y), so "
+            f"it reads X as one 2-D array of steps, but X is a list of {len(X)} "
+            "sequences. Pass one (n_steps, n_features) array, or fit on the list of "
+            "sequences (with a list of label sequences) to tag them one by one."
+        )
     arr = X if hasattr(X, "dtype") and hasattr(X, "ndim") else np.asarray(X)
     kind = _decide_kind(arr.dtype.kind, input_type)
     dtype = None if kind == TOKENS else [np.float64, np.float32]
@@ -437,13 +449,13 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
     reads a 2-D array as one sequence whose rows are the steps (hmmlearn's
     layout).
     """
-    X = _sequences_of_objects(X)
+    X = _frame_values(_sequences_of_objects(X))
     if _looks_like_text(X):
         raise _text_error(X)
     if sp.issparse(X):
         raise TypeError(
             "Sparse input is not supported: sequences are dense arrays or lists. "
-            "Convert with X.toarray(). Got a sparse matrix instead."
+            "Convert with X.toarray()."
         )
     if spec is not None:
         input_type, stream = spec.kind, spec.layout == "stream"
@@ -454,18 +466,36 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
     else:
         data, layout = _from_array(X, input_type)
     if len(data) == 0:
-        raise ValueError("X holds 0 sequences; at least one is required. Got an empty X instead.")
+        raise ValueError("X holds 0 sequences; give at least one.")
     steps, width = data.steps, data.width
     n_tokens = None
     if data.kind == TOKENS:
         n_tokens = max(int(steps.max(initial=0)) + 1, UNKNOWN_ID + 1)
     if spec is None and n_tokens is not None:
-        _check_vocabulary_size(n_tokens, int(np.count_nonzero(steps)))
+        check_vocabulary_size(n_tokens, data, "X holds token ids that ask for")
     if spec is not None:
         _check_width(spec, data.kind, width)
         if data.kind == TOKENS:
             data.steps = _clip_unknown_ids(steps, spec.n_tokens)
     return data, InputSpec(layout, data.kind, width, n_tokens)
+
+
+def _frame_values(X):
+    """A data frame as the array of its values: integer columns (pandas'
+    nullable ``Int64`` too) as int64 token ids, so they are read as ids;
+    any other frame as it is (sklearn reads it)."""
+    if not (hasattr(X, "dtypes") and hasattr(X, "to_numpy") and getattr(X, "ndim", 0) == 2):
+        return X
+    if not len(X.dtypes) or any(getattr(dt, "kind", "O") not in "iu" for dt in X.dtypes):
+        return X
+    missing = X.isna().to_numpy()
+    if missing.any():
+        row, column = np.argwhere(missing)[0]
+        raise ValueError(
+            f"X has a missing token id (row {row}, column {X.columns[column]!r}). Token "
+            "id 0 is padding: fill missing ids with it, X.fillna(0)."
+        )
+    return X.to_numpy(dtype=np.int64)
 
 
 def _sequences_of_objects(X):
@@ -482,15 +512,17 @@ def _sequences_of_objects(X):
 VOCABULARY_SLACK = (1 << 16, 100)
 
 
-def _check_vocabulary_size(n_tokens, n_ids):
-    """Refuse ids so far beyond the data that their table would not fit."""
+def check_vocabulary_size(n_tokens, data, asking):
+    """Refuse a vocabulary so far beyond the ids of ``data`` that its table
+    would not follow the data; ``asking`` says who asks for it."""
     base, per_id = VOCABULARY_SLACK
+    n_ids = int(np.count_nonzero(data.steps))
     if n_tokens > base + per_id * n_ids:
         raise ValueError(
-            f"X holds token id {n_tokens - 1}, far beyond its {n_ids} ids: the model "
-            f"would need a table of {n_tokens} rows. Token ids should number a "
-            "vocabulary consecutively from 2, as SequenceVectorizer makes them. Got "
-            f"an id of {n_tokens - 1} instead."
+            f"{asking} a table of {n_tokens} rows, far beyond the {n_ids} ids in X "
+            f"(at most {base} + {per_id} per id). Token ids should number a "
+            "vocabulary consecutively from 2, as SequenceVectorizer makes them; "
+            "n_tokens is len(vectorizer.get_feature_names_out())."
         )
 
 
@@ -499,12 +531,28 @@ def check_feature_count(estimator, X, spec, reset):
     described by ``spec``: a table's columns are sklearn's features, checked
     (or, ``reset``, learnt) by sklearn's own ``validate_data``; any other
     layout learns its features per step, ``spec.width``, and no names."""
-    if spec.is_table:
-        validate_data(estimator, X, skip_check_array=True, reset=reset)
-    elif reset:
-        estimator.n_features_in_ = spec.width
-        if hasattr(estimator, "feature_names_in_"):
-            del estimator.feature_names_in_
+    if not reset:
+        if spec.is_table:
+            validate_data(estimator, X, skip_check_array=True, reset=False)
+        return
+    attributes, removed = feature_attributes(X, spec)
+    for name in removed:
+        estimator.__dict__.pop(name, None)
+    estimator.__dict__.update(attributes)
+
+
+def feature_attributes(X, spec):
+    """The attributes a fit on X sets for sklearn, ``n_features_in_`` and
+    ``feature_names_in_`` where X has names, and the names it removes, as a
+    dict and a tuple: computed aside, so that a fit can commit them with
+    everything else. A table's are what sklearn's own checks learn."""
+    if not spec.is_table:
+        return {"n_features_in_": spec.width}, ("feature_names_in_",)
+    probe = SimpleNamespace()
+    _check_n_features(probe, X, reset=True)
+    _check_feature_names(probe, X, reset=True)
+    removed = () if hasattr(probe, "feature_names_in_") else ("feature_names_in_",)
+    return vars(probe), removed
 
 
 def _check_width(spec, kind, width):
@@ -512,7 +560,7 @@ def _check_width(spec, kind, width):
         unit = "ids" if kind == TOKENS else "features"
         raise ValueError(
             f"X has {width} {unit} per step, but the model is expecting {spec.width} "
-            f"{unit} per step as input, as in fit. Got {width} instead."
+            f"{unit} per step as input, as in fit. Give X the steps of the fitted width."
         )
 
 
@@ -560,7 +608,7 @@ def check_step_targets(y, data, stream):
         if len(flat) != data.lengths[0]:
             raise ValueError(
                 f"X holds {data.lengths[0]} steps but y holds {len(flat)} labels; "
-                f"a stream needs one label per row. Got {len(flat)} labels instead."
+                "a stream needs one label per row."
             )
         return flat, LabelLayout("stream")
     if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype.kind != "O":
@@ -573,31 +621,6 @@ def check_step_targets(y, data, stream):
         padded = np.unique(y[~mask])
         return y[mask], LabelLayout("array", padded[0] if len(padded) == 1 else None)
     return _flatten_label_sequences(y, data.lengths), LabelLayout("list")
-
-
-def encode_labels(labels, owner, encoder=None, classes=None):
-    """Class codes of the 1-D ``labels`` and the encoder that made them.
-
-    Without ``encoder`` (a first fit) one is learnt from ``classes``, if
-    given, else from the labels, and needs two classes at least; labels the
-    encoder does not know are an error that names them.
-    """
-    check_classification_targets(labels)
-    if encoder is None:
-        encoder = LabelEncoder().fit(labels if classes is None else np.asarray(classes))
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{owner} needs at least 2 classes in y, but only one class is "
-                f"present ({encoder.classes_[0]!r}). Got 1 class instead."
-            )
-    unseen = np.setdiff1d(unique_labels(labels), encoder.classes_)
-    if len(unseen):
-        raise ValueError(
-            f"y contains labels not seen in the first fit: {unseen.tolist()}. "
-            f"Known classes are {encoder.classes_.tolist()}. Got unseen labels "
-            "instead."
-        )
-    return encoder.transform(labels), encoder
 
 
 def warn_unseen_labels(owner, classes, y_true):
@@ -621,8 +644,8 @@ def _flatten_label_sequences(y, lengths):
         )
     if len(y) != len(lengths):
         raise ValueError(
-            f"y holds {len(y)} label sequences for {len(lengths)} sequences in X. "
-            f"Got {len(y)} instead."
+            f"y holds {len(y)} label sequences for {len(lengths)} sequences in X; "
+            "give one label sequence per sequence."
         )
     flat = []
     for i, (labels, n_steps) in enumerate(zip(y, lengths)):
@@ -634,8 +657,27 @@ def _flatten_label_sequences(y, lengths):
         if len(labels) != n_steps:
             raise ValueError(
                 f"Label sequence {i} has {len(labels)} labels for {n_steps} steps; "
-                f"every sequence needs one label per step. Got {len(labels)} "
-                "instead."
+                "every sequence needs one label per step."
             )
         flat.extend(labels)
     return np.asarray(flat)
+
+
+def flatten_label_pair(y_true, y_pred):
+    """Both sides as flat 1-D arrays; sequence lengths must agree."""
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            f"y_true holds {len(y_true)} sequences but y_pred holds {len(y_pred)}; "
+            "they must be label sequences of the same sequences."
+        )
+    true_seqs = [np.atleast_1d(np.asarray(s)) for s in y_true]
+    pred_seqs = [np.atleast_1d(np.asarray(s)) for s in y_pred]
+    for i, (t, p) in enumerate(zip(true_seqs, pred_seqs)):
+        if len(t) != len(p):
+            raise ValueError(
+                f"Sequence {i} has {len(t)} true labels but {len(p)} predicted ones; "
+                "each needs one predicted label per true one."
+            )
+    if not true_seqs:
+        return np.array([]), np.array([])
+    return np.concatenate(true_seqs), np.concatenate(pred_seqs)

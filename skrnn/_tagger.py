@@ -3,16 +3,15 @@
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
-from ._base import LabelsMixin, SupervisedRNN, with_parameters
+from ._base import LabelsMixin, SupervisedRNN
 from ._docstrings import fill_doc
-from ._sequences import check_step_targets, is_stream, warn_unseen_labels
-from .metrics import flatten_label_sequences
+from ._sequences import flatten_label_pair, warn_unseen_labels
+from ._tasks import TaggingTask
 
 
 @fill_doc
-@with_parameters(class_weight=None)
 class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     """Recurrent sequence tagger: one label per time step.
 
@@ -77,19 +76,88 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         **SupervisedRNN._parameter_constraints,
         **LabelsMixin._parameter_constraints,
     }
-    _head = "every"
+    _task_type = TaggingTask
 
-    def _is_stream(self, X, y):
-        return is_stream(X, y)
-
-    def _encode_targets(self, y, data, spec, reset, classes=None):
-        flat, layout = check_step_targets(y, data, spec.layout == "stream")
-        if flat.dtype.kind in "fc":
-            assert_all_finite(flat, input_name="y")
-        codes, fitted = self._encode_labels(flat, reset, classes)
-        if reset:
-            fitted["_label_layout"] = layout
-        return codes, len(fitted["classes_"]), fitted  # one per real step, end to end
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        cell="rnn",
+        embedding_dim=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        output_dropout=0.0,
+        recurrent_init="uniform",
+        forget_bias=1.0,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0001,
+        batch_size=32,
+        max_iter=200,
+        max_fun=15000,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        clip_value=None,
+        clip_norm=None,
+        dtype="float32",
+        input_type="auto",
+        n_tokens=None,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            output_dropout=output_dropout,
+            recurrent_init=recurrent_init,
+            forget_bias=forget_bias,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            max_fun=max_fun,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            verbose=verbose,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            input_type=input_type,
+            n_tokens=n_tokens,
+        )
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -116,26 +184,6 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         """
         return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
-    def _per_unit(self, sample_weights, data, spec):
-        """A sequence's weight on each of its steps (a stream's are per step)."""
-        if spec.layout == "stream":
-            return sample_weights
-        return np.repeat(sample_weights, data.lengths)
-
-    def _in_y_form(self, per_step, data, fill):
-        """Arrange per-step results (one row per real step, sequence after
-        sequence) in the form y had in fit."""
-        form = self._label_layout.form
-        if form == "stream":
-            return per_step
-        if form == "array":
-            mask = data.real_steps()
-            out = np.empty(mask.shape + per_step.shape[1:], dtype=per_step.dtype)
-            out[...] = fill
-            out[mask] = per_step
-            return out
-        return data.split(per_step)
-
     def predict_proba(self, X):
         """Probability of each label at every step.
 
@@ -151,7 +199,7 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
             2-D y (zero on padded steps); ``(n_steps, n_classes)`` for a stream.
         """
         proba, data = self._predict_outputs(X)
-        return self._in_y_form(proba, data, 0.0)
+        return self._task.in_y_form(proba, data, 0.0)
 
     def predict(self, X):
         """Most probable label at every step.
@@ -173,9 +221,8 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
     def _predict_with_data(self, X):
         """``predict(X)`` and the validated sequences it was computed from."""
         proba, data = self._predict_outputs(X)
-        labels = self.classes_[proba.argmax(axis=1)]
-        pad = self._label_layout.pad_label
-        return self._in_y_form(labels, data, self.classes_[0] if pad is None else pad), data
+        task = self._task
+        return task.in_y_form(task.labels(proba), data, task.padding_label()), data
 
     def score(self, X, y, sample_weight=None):
         """Token-level accuracy: the share of real steps labelled correctly.
@@ -195,26 +242,49 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         score : float
             Accuracy over all steps of all sequences.
         """
-        y_true, y_pred, data = self._real_step_labels(X, y, with_data=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-            sample_weight = self._per_unit(sample_weight, data, self._input_spec)
-        return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+        y_true, y_pred, weights = self.step_labels(X, y, sample_weight)
+        return float(accuracy_score(y_true, y_pred, sample_weight=weights))
 
-    def _real_step_labels(self, X, y, with_data=False):
+    def step_labels(self, X, y, sample_weight=None):
         """The true and predicted labels of exactly the steps the tagger
-        predicts (never a padded step of a 2-D y), flat; labels it never saw
-        are scored as errors, with a warning."""
+        predicts, flat, with each step's weight.
+
+        A padded step of a 2-D y is never among them. This is what
+        :meth:`score` and the scorers of :mod:`skrnn.metrics` score; labels
+        the tagger never saw count as errors, with a warning.
+
+        Parameters
+        ----------
+        X : sequences
+            In the layout used in ``fit``.
+        y : label sequences
+            True labels, in the form used in ``fit``.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence (of each row of a stream).
+
+        Returns
+        -------
+        y_true : ndarray of shape (n_steps,)
+            The true label of every real step, sequence after sequence.
+        y_pred : ndarray of shape (n_steps,)
+            The predicted label of each.
+        step_weight : ndarray of shape (n_steps,) or None
+            Each sequence's weight on each of its steps; None without
+            ``sample_weight``.
+        """
         y_pred, data = self._predict_with_data(X)
-        form = self._label_layout.form
+        form = self._task.label_layout.form
         if form == "array":
             mask = data.real_steps()
             y, y_pred = np.asarray(y)[mask], y_pred[mask]
         if form == "stream":
             y = column_or_1d(np.asarray(y), warn=True)
-        y_true, y_pred = flatten_label_sequences(y, y_pred)
+        y_true, y_pred = flatten_label_pair(y, y_pred)
         warn_unseen_labels(type(self).__name__, self.classes_, y_true)
-        return (y_true, y_pred, data) if with_data else (y_true, y_pred)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = self._task.units.per_unit(sample_weight, data, form == "stream")
+        return y_true, y_pred, sample_weight
 
     def __sklearn_tags__(self):
         # Not a classifier of samples to sklearn's tools: its y is a label

@@ -5,10 +5,14 @@ network from a batch; :class:`SequenceBatches` is an epoch over labelled
 (and weighted) sequences in length-sorted mini-batches (the language model
 brings its own batch source, windows with carried states); :func:`run_epochs`
 is the loop around either, with the stopping rule, SGD's schedules, the best
-weights, the restore after a divergence and Ctrl-C; :func:`run_lbfgs`
-minimises the full-batch loss with scipy's L-BFGS-B instead.
+weights, and the return to the last complete epoch after a divergence or
+Ctrl-C; :func:`run_lbfgs` minimises the full-batch loss with scipy's
+L-BFGS-B instead. Both work on the network, optimizer and random state they
+are given, which the estimator commits only when they end well (or after a
+complete epoch, see :class:`TrainingDiverged`).
 """
 
+import copy
 import time
 import warnings
 
@@ -122,7 +126,9 @@ class Trainer:
         and leaves the reason in :attr:`problem`; a gradient that is not
         finite shows in the weights, which :func:`run_epochs` checks after
         every epoch (a pass over the gradient per batch costs more). Returns
-        the loss and the forward cache."""
+        the loss and the forward cache. The network's float64 copy for
+        predictions is not dropped here but once an epoch, by
+        :func:`run_epochs`."""
         loss, cache = self.loss_and_gradient(batch, target, weight, initial_state, n_samples)
         if not np.isfinite(loss):
             self.problem = "the loss became NaN or infinite"
@@ -131,7 +137,6 @@ class Trainer:
             self.reference = max(loss, self.baseline)
         clip_gradients(self.grad, self.clip_value, self.clip_norm)
         self.optimizer.update_params(self.network.coef, self.grad)
-        self.network.weights_changed()
         return loss, cache
 
     def diverged(self, loss):
@@ -162,10 +167,12 @@ class SequenceBatches:
     ----------
     data : SequenceData
     targets : ndarray
-        One row per sequence, as the head's ``batch_targets`` takes them.
+        One row per unit, as ``units.batch_targets`` takes them.
     index : ndarray of int
-        The sequences to train on.
-    head : head object
+        The sequences to train on; those without a real step are left
+        out (they have nothing to learn from).
+    units : PerSequence or PerStep
+        The task's units (``_tasks.py``).
     batch_size : int
     shuffle : bool
     rng : RandomState
@@ -182,7 +189,7 @@ class SequenceBatches:
         data,
         targets,
         index,
-        head,
+        units,
         batch_size,
         shuffle,
         rng,
@@ -191,8 +198,8 @@ class SequenceBatches:
     ):
         self.data = data
         self.targets = targets
-        self.index = index
-        self.head = head
+        self.index = index[data.lengths[index] > 0]
+        self.units = units
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = rng
@@ -227,7 +234,7 @@ class SequenceBatches:
             chunks = [chunks[i] for i in rng.permutation(len(chunks))]
         for rows in chunks:
             batch = self.data.batch(rows, dtype)
-            target, weight = self.head.batch_targets(self.targets, batch, dtype, self.weights)
+            target, weight = self.units.batch_targets(self.targets, batch, dtype, self.weights)
             share = self.share(rows)
             if weight is not None and share:  # else every unit weighs 0: nothing to learn
                 yield batch, target, weight, share
@@ -258,12 +265,39 @@ def full_batch_objective(trainer, batches):
     return loss, trainer.grad
 
 
+class TrainingDiverged(ValueError):
+    """Training met a loss, gradient or weights it cannot go on from.
+
+    The network, optimizer and random state are those of the end of the
+    last complete epoch (iteration, for L-BFGS) of the call; ``epochs_done``
+    says how many the call completed, 0 when it kept nothing.
+    """
+
+    def __init__(self, message, epochs_done):
+        super().__init__(message)
+        self.epochs_done = epochs_done
+
+
+def _kept(done, unit="epoch"):
+    """What a call that stopped early leaves: the sentence its message ends with."""
+    if done:
+        return f"The model of the last complete {unit} of this call ({done}) is kept and can predict."
+    return "Nothing was kept: the estimator is as it was before this call."
+
+
 def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False):
     """Minimise the full-batch loss with scipy's L-BFGS-B over the flat
-    weights; ``record(loss)`` after every iteration. Returns scipy's result."""
+    weights; ``record(loss)`` after every iteration. Returns scipy's result.
+
+    The weights end at the last iterate L-BFGS accepted, never at a point
+    its line search was only trying: after Ctrl-C (with a warning, then the
+    ``KeyboardInterrupt`` goes on) and when the loss stops being finite
+    (:class:`TrainingDiverged`).
+    """
     from scipy.optimize import minimize
 
     network = trainer.network
+    accepted = {"x": network.coef.astype(np.float64), "n": 0}
 
     def objective(x):
         network.coef[...] = x
@@ -273,22 +307,35 @@ def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False
         return loss, grad.astype(np.float64)
 
     def callback(intermediate_result):
+        accepted["x"], accepted["n"] = intermediate_result.x.copy(), accepted["n"] + 1
         n_iter = record(float(intermediate_result.fun))
         if verbose:
             _write(f"Iteration {n_iter}, loss = {intermediate_result.fun:.8f}")
 
+    def go_back():
+        network.coef[...] = accepted["x"]
+        network.weights_changed()
+
     options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
-    x0 = network.coef.astype(np.float64)
-    result = minimize(
-        objective, x0, jac=True, method="L-BFGS-B", options=options, callback=callback
-    )
+    try:
+        result = minimize(
+            objective, accepted["x"], jac=True, method="L-BFGS-B", options=options,
+            callback=callback,
+        )
+    except KeyboardInterrupt:
+        go_back()
+        _warn_interrupted(_kept(accepted["n"], "iteration"))
+        raise
+    if not np.isfinite(result.fun):
+        go_back()
+        raise TrainingDiverged(
+            "Training diverged: L-BFGS met a loss that is NaN or infinite. Scale the "
+            "inputs, or use a stochastic solver with clipping. "
+            + _kept(accepted["n"], "iteration"),
+            accepted["n"],
+        )
     network.coef[...] = result.x
     network.weights_changed()
-    if not np.isfinite(result.fun):
-        raise ValueError(
-            "Training diverged: L-BFGS met a loss that is NaN or infinite. Scale the "
-            "inputs, or use a stochastic solver with clipping."
-        )
     return result
 
 
@@ -350,47 +397,76 @@ def _write(line):
         tqdm.write(line)
 
 
-def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, verbose=False):
+class _Snapshot:
+    """The weights, optimizer state and random state at an epoch's start,
+    and the ``state`` a batch source carries from epoch to epoch (the
+    language model's streams, which an epoch replaces, never changes in
+    place), to go back to when the epoch cannot complete."""
+
+    def __init__(self, trainer, batches):
+        self.coef = trainer.network.coef.copy()
+        self.optimizer = copy.deepcopy(trainer.optimizer.__getstate__())
+        self.rng = trainer.rng.get_state()
+        self.carried = getattr(batches, "state", None)
+
+    def restore(self, trainer, batches):
+        trainer.network.coef[...] = self.coef
+        trainer.network.weights_changed()
+        trainer.optimizer.__dict__.clear()
+        trainer.optimizer.__dict__.update(self.optimizer)
+        trainer.rng.set_state(self.rng)
+        if hasattr(batches, "state"):
+            batches.state = self.carried
+
+
+def _warn_interrupted(kept):
+    warnings.warn(f"Training interrupted by user. {kept}", UserWarning, stacklevel=4)
+
+
+def run_epochs(
+    trainer, batches, n_epochs, *, monitor, record, validate=None, verbose=False, hint=""
+):
     """Train ``n_epochs`` epochs of ``batches`` (anything with
     ``epoch(trainer)`` returning the mean loss), or fewer if ``monitor``
     says stop.
 
-    ``record(loss, score)`` is called after every good epoch and returns the
-    number of epochs run so far; ``validate()``, if given, returns the
-    held-out score after each epoch. An epoch that diverges (a loss or
-    gradient that is not finite, weights that are not, or a loss far above
-    where training started) restores the weights it started from and raises
-    a ``ValueError`` that says what to change. Ctrl-C stops with a warning
-    and the weights of the last update, then lets the ``KeyboardInterrupt``
-    go on, so that a search stops too. The best weights of early stopping
-    are put back in every case. Returns whether training stopped before
-    ``n_epochs``.
+    ``record(loss, score)`` is called after every complete epoch and returns
+    the number of epochs run so far; ``validate()``, if given, returns the
+    held-out score after each epoch. An epoch that cannot complete (a loss
+    or gradient that is not finite, weights that are not, a loss far above
+    where training started, or Ctrl-C) puts the weights, the optimizer's
+    state and the random state back as they were at its start, the end of
+    the last complete epoch; then a divergence raises
+    :class:`TrainingDiverged` with what to change (``hint`` first), and
+    Ctrl-C warns and lets the ``KeyboardInterrupt`` go on, so that a search
+    stops too. The best weights of early stopping are put back in every
+    case. Returns whether training stopped before ``n_epochs``.
     """
     network, stopped, done = trainer.network, False, 0
+    snapshot = _Snapshot(trainer, batches)  # always the end of the last complete epoch
     try:
         for _ in _epoch_range(n_epochs, verbose):
             start = time.perf_counter()
-            snapshot = network.coef.copy()
             # Divergence is detected and reported below, not by numpy.
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = batches.epoch(trainer)
                 problem = _divergence(trainer, loss)
+            network.weights_changed()
             if problem:
-                network.coef[...] = snapshot
-                network.weights_changed()
-                raise ValueError(
+                snapshot.restore(trainer, batches)
+                raise TrainingDiverged(
                     f"Training diverged: {problem} in epoch {done + 1} of this call. "
-                    "The weights before that epoch were restored, so the model can "
-                    "still predict, and the optimizer starts afresh. Lower "
-                    "learning_rate_init, set clip_norm (e.g. 5.0) or clip_value, or "
-                    "scale the inputs."
+                    f"{_kept(done)} To go on, {hint}lower learning_rate_init, set "
+                    "clip_norm (e.g. 5.0) or clip_value, or scale the inputs.",
+                    done,
                 )
-            done += 1
             score = validate() if validate is not None else None
             n_iter = record(loss, score)
+            done += 1
             stopped = monitor.update(loss, score, network.coef)
             if stopped and not trainer.optimizer.trigger_stopping():
                 stopped, monitor.no_improvement = False, 0  # a smaller step goes on
+            snapshot = _Snapshot(trainer, batches)
             if verbose:
                 line = f"Iteration {n_iter}, loss = {loss:.8f}"
                 if score is not None:
@@ -399,11 +475,8 @@ def run_epochs(trainer, batches, n_epochs, *, monitor, record, validate=None, ve
             if stopped:
                 break
     except KeyboardInterrupt:
-        warnings.warn(
-            "Training interrupted by user; the model keeps the weights of its last "
-            "update and can predict.",
-            stacklevel=3,
-        )
+        snapshot.restore(trainer, batches)
+        _warn_interrupted(_kept(done))
         raise
     finally:
         if monitor.best_coef is not None:

@@ -7,15 +7,19 @@ agree, and calls the sklearn metric of the same name. For a padded 2-D y,
 ``padding_label`` names the label its padded steps hold, and those steps are
 not scored.
 
+``sample_weight`` is one weight per sequence, given to each of its steps.
 The scorers (``flat_accuracy_scorer``, ``flat_f1_scorer``) ask the tagger
-(alone or at the end of a pipeline) for exactly the steps it predicts, so
-padding never counts, whatever form y has.
+(alone or at the end of a pipeline) for exactly the steps it predicts
+(:meth:`RNNSequenceTagger.step_labels`), so padding never counts, whatever
+form y has, and pass ``sample_weight`` on the same way.
 """
 
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import validate_params
+
+from ._sequences import flatten_label_pair
 
 __all__ = [
     "flat_accuracy_score",
@@ -30,41 +34,41 @@ _TWO_LABELLINGS = {
     "y_true": ["array-like"],
     "y_pred": ["array-like"],
     "padding_label": "no_validation",
+    "sample_weight": ["array-like", None],
 }
 
 
-def flatten_label_sequences(y_true, y_pred, padding_label=None):
+def flatten_label_sequences(y_true, y_pred, padding_label=None, sample_weight=None):
     """Both sides as flat 1-D arrays; sequence lengths must agree. Steps
-    whose true label is ``padding_label`` (if not None) are dropped."""
-    y_true, y_pred = _flatten_pair(y_true, y_pred)
+    whose true label is ``padding_label`` (if not None) are dropped. With
+    ``sample_weight`` (one per sequence), each step's weight comes third."""
+    lengths = [np.size(labels) for labels in y_pred]
+    y_true, y_pred = flatten_label_pair(y_true, y_pred)
+    weights = None
+    if sample_weight is not None:
+        if np.shape(sample_weight) != (len(lengths),):
+            raise ValueError(
+                f"sample_weight holds {np.size(sample_weight)} weights for "
+                f"{len(lengths)} sequences; give one weight per sequence."
+            )
+        weights = np.repeat(np.asarray(sample_weight, dtype=float), lengths)
     if padding_label is not None:
         real = y_true != padding_label
         y_true, y_pred = y_true[real], y_pred[real]
-    return y_true, y_pred
+        weights = None if weights is None else weights[real]
+    return (y_true, y_pred) if sample_weight is None else (y_true, y_pred, weights)
 
 
-def _flatten_pair(y_true, y_pred):
-    """Both sides as flat 1-D arrays; sequence lengths must agree."""
-    if len(y_true) != len(y_pred):
-        raise ValueError(
-            f"y_true holds {len(y_true)} sequences but y_pred holds {len(y_pred)}. "
-            f"Got {len(y_pred)} instead."
-        )
-    true_seqs = [np.atleast_1d(np.asarray(s)) for s in y_true]
-    pred_seqs = [np.atleast_1d(np.asarray(s)) for s in y_pred]
-    for i, (t, p) in enumerate(zip(true_seqs, pred_seqs)):
-        if len(t) != len(p):
-            raise ValueError(
-                f"Sequence {i} has {len(t)} true labels but {len(p)} predicted ones. "
-                f"Got {len(p)} instead."
-            )
-    if not true_seqs:
-        return np.array([]), np.array([])
-    return np.concatenate(true_seqs), np.concatenate(pred_seqs)
+def _flat(y_true, y_pred, padding_label, sample_weight):
+    """The flat labels and, as a keyword, the per-step weights."""
+    if sample_weight is None:
+        return flatten_label_sequences(y_true, y_pred, padding_label), {}
+    y_true, y_pred, weights = flatten_label_sequences(y_true, y_pred, padding_label, sample_weight)
+    return (y_true, y_pred), {"sample_weight": weights}
 
 
 @validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
-def flat_accuracy_score(y_true, y_pred, *, padding_label=None):
+def flat_accuracy_score(y_true, y_pred, *, padding_label=None, sample_weight=None):
     """Share of steps labelled correctly, over all sequences.
 
     Parameters
@@ -76,6 +80,8 @@ def flat_accuracy_score(y_true, y_pred, *, padding_label=None):
     padding_label : object, default=None
         The label of the padded steps of a 2-D ``y_true``, which are not
         scored.
+    sample_weight : array-like of shape (n_sequences,), default=None
+        Weight of each sequence, given to each of its steps.
 
     Returns
     -------
@@ -88,11 +94,12 @@ def flat_accuracy_score(y_true, y_pred, *, padding_label=None):
     >>> flat_accuracy_score([["D", "N"], ["V"]], [["D", "V"], ["V"]])
     0.666...
     """
-    return float(accuracy_score(*flatten_label_sequences(y_true, y_pred, padding_label)))
+    pair, weights = _flat(y_true, y_pred, padding_label, sample_weight)
+    return float(accuracy_score(*pair, **weights))
 
 
 @validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
-def flat_f1_score(y_true, y_pred, *, padding_label=None, **kwargs):
+def flat_f1_score(y_true, y_pred, *, padding_label=None, sample_weight=None, **kwargs):
     """F1 score over all steps; keyword arguments go to
     :func:`sklearn.metrics.f1_score` (``average='macro'`` unless given).
 
@@ -105,6 +112,8 @@ def flat_f1_score(y_true, y_pred, *, padding_label=None, **kwargs):
     padding_label : object, default=None
         The label of the padded steps of a 2-D ``y_true``, which are not
         scored (and so never a class).
+    sample_weight : array-like of shape (n_sequences,), default=None
+        Weight of each sequence, given to each of its steps.
     **kwargs : dict
         ``average``, ``labels``, ``zero_division``, ... of ``f1_score``.
 
@@ -120,11 +129,14 @@ def flat_f1_score(y_true, y_pred, *, padding_label=None, **kwargs):
     0.556
     """
     kwargs.setdefault("average", "macro")
-    return f1_score(*flatten_label_sequences(y_true, y_pred, padding_label), **kwargs)
+    pair, weights = _flat(y_true, y_pred, padding_label, sample_weight)
+    return f1_score(*pair, **weights, **kwargs)
 
 
 @validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
-def flat_classification_report(y_true, y_pred, *, padding_label=None, **kwargs):
+def flat_classification_report(
+    y_true, y_pred, *, padding_label=None, sample_weight=None, **kwargs
+):
     """Per-label precision, recall and F1 over all steps, as
     :func:`sklearn.metrics.classification_report` (keyword arguments go to it).
 
@@ -137,6 +149,8 @@ def flat_classification_report(y_true, y_pred, *, padding_label=None, **kwargs):
     padding_label : object, default=None
         The label of the padded steps of a 2-D ``y_true``, which are not
         scored.
+    sample_weight : array-like of shape (n_sequences,), default=None
+        Weight of each sequence, given to each of its steps.
     **kwargs : dict
         ``digits``, ``output_dict``, ``zero_division``, ...
 
@@ -151,7 +165,8 @@ def flat_classification_report(y_true, y_pred, *, padding_label=None, **kwargs):
     >>> report["accuracy"]
     1.0
     """
-    return classification_report(*flatten_label_sequences(y_true, y_pred, padding_label), **kwargs)
+    pair, weights = _flat(y_true, y_pred, padding_label, sample_weight)
+    return classification_report(*pair, **weights, **kwargs)
 
 
 class _FlatScorer:
@@ -169,11 +184,12 @@ class _FlatScorer:
         final = estimator
         if isinstance(estimator, Pipeline):
             X, final = estimator[:-1].transform(X), estimator[-1]
-        if hasattr(final, "_real_step_labels"):
-            pair = final._real_step_labels(X, y_true)
+        if hasattr(final, "step_labels"):
+            y_true, y_pred, weights = final.step_labels(X, y_true, sample_weight)
+            weights = {} if weights is None else {"sample_weight": weights}
         else:
-            pair = flatten_label_sequences(y_true, final.predict(X))
-        return float(self.metric(*pair, **self.kwargs))
+            (y_true, y_pred), weights = _flat(y_true, final.predict(X), None, sample_weight)
+        return float(self.metric(y_true, y_pred, **weights, **self.kwargs))
 
     def __repr__(self):
         return f"{self.name}()"

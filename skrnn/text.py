@@ -211,14 +211,12 @@ class SequenceVectorizer(
         if isinstance(texts, (str, bytes)) and self.input == "content":
             raise TypeError(
                 "SequenceVectorizer expects an iterable of texts (or of token "
-                "lists), but got a single string. Wrap it in a list: [text]. Got "
-                f"{type(texts).__name__} instead."
+                "lists), but got a single string. Wrap it in a list: [text]."
             )
         if hasattr(texts, "columns"):
             raise TypeError(
                 "X is a data frame: iterating it gives its column names, not its "
-                "texts. Select the column of texts, for example df['review']. Got "
-                f"{type(texts).__name__} instead."
+                "texts. Select the column of texts, for example df['review']."
             )
         if not hasattr(texts, "__iter__"):
             raise TypeError(
@@ -233,7 +231,7 @@ class SequenceVectorizer(
         except re.error as exc:
             raise ValueError(
                 f"token_pattern={self.token_pattern!r} is not a regular expression "
-                f"({exc}). Got an invalid pattern instead."
+                f"({exc}). Give a valid pattern, such as the default r'(?u)\\b\\w+\\b'."
             ) from None
 
     def _read(self, text):
@@ -255,8 +253,7 @@ class SequenceVectorizer(
                 if not all(isinstance(tok, str) for tok in tokens):
                     raise TypeError(
                         f"The analyzer callable must return a list of strings, but for "
-                        f"item {index} of X it returned {tokens[:5]!r}. Got non-string "
-                        "tokens instead."
+                        f"item {index} of X it returned {tokens[:5]!r}."
                     )
             elif self.analyzer == "char":
                 tokens = list(text)
@@ -324,9 +321,27 @@ class SequenceVectorizer(
         ids : ndarray of shape (n_texts, n_steps) or (n_texts, n_steps, k)
             As :meth:`transform` returns them.
         """
+        return self._padded(self.fit_to_ids(X))
+
+    def fit_to_ids(self, X, y=None):
+        """Learn the vocabulary of the texts X and return their ids unpadded
+        (X is read once).
+
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            Texts, or texts already split into tokens (see ``input``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : list of list of int, or of ndarray of shape (T_i, k)
+            As :meth:`to_ids` returns them.
+        """
         self._validate_params()
         steps = self._steps(self._tokenize_all(X))
-        return self._fit_steps(steps)._padded(self._ids_of_steps(steps))
+        return self._fit_steps(steps)._ids_of_steps(steps)
 
     def set_output(self, *, transform=None):
         """Only numpy output: the columns are steps, padded per call.
@@ -345,7 +360,7 @@ class SequenceVectorizer(
                 "SequenceVectorizer returns token ids, one column per step padded to "
                 "the longest text of each call: they are not named features, so "
                 f"set_output(transform={transform!r}) is not supported. Use the array "
-                f"as it is. Got transform={transform!r} instead."
+                "as it is."
             )
         return self
 
@@ -371,8 +386,8 @@ class SequenceVectorizer(
         """Learn the vocabulary from the texts' steps (:meth:`_steps`)."""
         if not steps:
             raise ValueError(
-                "SequenceVectorizer needs at least one text to learn a vocabulary. "
-                "Got an empty X instead."
+                "SequenceVectorizer needs at least one text to learn a vocabulary; X "
+                "holds none."
             )
         if self._plain():
             self.n_features_per_token_ = 1
@@ -406,7 +421,7 @@ class SequenceVectorizer(
             ``n_steps`` is ``max_length`` if set, else the longest text (at
             least 1, so an empty text is one padding step).
         """
-        return self._padded(self._id_lists(X))
+        return self._padded(self.to_ids(X))
 
     def _padded(self, rows):
         """Id lists as one array, padded (or cut) to the output's width."""
@@ -420,9 +435,27 @@ class SequenceVectorizer(
                 out[i, : len(row)] = np.reshape(row, (len(row), k))
         return out[:, :, 0] if self._plain() else out
 
-    def _id_lists(self, X):
-        """The ids of every text, unpadded: lists of int, or (T_i, k) arrays
-        with token features."""
+    def to_ids(self, X):
+        """The token ids of every text, unpadded: each text as long as its
+        tokens, with no padding id and never cut by ``max_length``.
+
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            Texts, or texts already split into tokens (see ``input``).
+
+        Returns
+        -------
+        ids : list of list of int, or of ndarray of shape (T_i, k)
+            One list of ids per text (one ``(T_i, k)`` array per text with
+            ``token_features``); 1 marks a token outside the vocabulary.
+
+        Examples
+        --------
+        >>> from skrnn import SequenceVectorizer
+        >>> SequenceVectorizer().fit(["the cat sat", "the dog"]).to_ids(["the cat", "a"])
+        [[2, 3], [1]]
+        """
         check_is_fitted(self)
         return self._ids_of_steps(self._steps(self._tokenize_all(X)))
 

@@ -68,15 +68,17 @@ def test_checksum_mismatch_keeps_nothing_and_says_so(server, tmp_path, monkeypat
     assert not (home / "ud" / "dev.conllu").exists() and not list(home.rglob("*.part"))
 
 
-def test_a_corrupted_cached_file_is_deleted_and_fetched_again(server, tmp_path, monkeypatch):
+def test_a_cached_file_that_fails_its_checksum_is_kept_and_reported(server, tmp_path, monkeypatch):
     url, served, asked = server
     remote = _serve_treebank(monkeypatch, url, served)
     home = tmp_path / "cache"
     (home / "ud").mkdir(parents=True)
     (home / "ud" / "dev.conllu").write_text("half a file")
-    with pytest.warns(UserWarning, match="did not match its sha256 checksum and was deleted"):
+    with pytest.raises(OSError, match="checksum mismatch.*left as it is"):
         fetch_file(remote, home)
-    assert (home / "ud" / "dev.conllu").read_text() == CONLLU and asked == ["/dev.conllu"]
+    assert (home / "ud" / "dev.conllu").read_text() == "half a file" and asked == []
+    (home / "ud" / "dev.conllu").unlink()  # the user moves it away: fetched again
+    assert fetch_file(remote, home).read_text() == CONLLU and asked == ["/dev.conllu"]
 
 
 def test_sentiment_zip_member_with_lf_line_endings(server, tmp_path, monkeypatch):

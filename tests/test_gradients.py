@@ -5,6 +5,7 @@ import pytest
 
 from skrnn._network import RecurrentNetwork
 from skrnn._sequences import check_sequences
+from skrnn._tasks import PerSequence, PerStep
 
 from ._gradcheck import central_differences, gradient_error, make_network, unsort
 
@@ -36,19 +37,19 @@ CELLS = ["rnn", "gru", "lstm"]
 @pytest.mark.parametrize("kind", LAYOUTS)
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_last_step_head_gradient(cell, kind, num_layers, bidirectional):
-    _check_head(cell, kind, num_layers, bidirectional, "last", "log_loss", seed=0)
+def test_last_state_readout_gradient(cell, kind, num_layers, bidirectional):
+    _check_readout(cell, kind, num_layers, bidirectional, "last", "log_loss", seed=0)
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["ragged", "tokens"])
 def test_squared_error_gradient(cell, kind):
-    _check_head(cell, kind, 2, True, "last", "squared_error", seed=0)
+    _check_readout(cell, kind, 2, True, "last", "squared_error", seed=0)
 
 
-def _check_head(cell, kind, num_layers, bidirectional, head, loss, seed):
-    """Gradients of a network with ``head`` against finite differences, the
-    targets and loss weights of the batch as the head lays them out."""
+def _check_readout(cell, kind, num_layers, bidirectional, readout, loss, seed):
+    """Gradients of a network with ``readout`` against finite differences, the
+    targets and loss weights of the batch as the units lay them out."""
     rng = np.random.RandomState(seed)
     data = _data(kind, rng)
     n_out = 3
@@ -60,16 +61,17 @@ def _check_head(cell, kind, num_layers, bidirectional, head, loss, seed):
         num_layers=num_layers,
         cell=cell,
         bidirectional=bidirectional,
-        head=head,
+        readout=readout,
         output_activation="softmax" if loss == "log_loss" else "identity",
     )
     batch = data.batch()
-    shape = (int(data.lengths.sum()),) if head == "every" else (len(data),)
+    shape = (int(data.lengths.sum()),) if readout == "every" else (len(data),)
     if loss == "log_loss":
         targets = rng.randint(n_out, size=shape)
     else:
         targets = rng.normal(size=shape + (n_out,))
-    target, weight = net._head.batch_targets(targets, batch, np.float64)
+    units = PerStep() if readout == "every" else PerSequence()
+    target, weight = units.batch_targets(targets, batch, np.float64)
     err, grad, _ = gradient_error(net, batch, target, weight, loss)
     assert err < 1e-6
     assert np.abs(grad).max() > 1e-3  # the check compared something real
@@ -162,17 +164,17 @@ def test_token_lookup_equals_one_hot_product():
 @pytest.mark.parametrize("kind", LAYOUTS)
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_every_step_head_gradient(cell, kind, num_layers, bidirectional):
+def test_every_step_readout_gradient(cell, kind, num_layers, bidirectional):
     """Per-step softmax loss, padded steps weighted 0 (the tagger's loss)."""
-    _check_head(cell, kind, num_layers, bidirectional, "every", "log_loss", seed=5)
+    _check_readout(cell, kind, num_layers, bidirectional, "every", "log_loss", seed=5)
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["tokens", "token_features"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("head", ["last", "every"])
-def test_embedding_gradient(cell, kind, num_layers, bidirectional, head):
+@pytest.mark.parametrize("readout", ["last", "every"])
+def test_embedding_gradient(cell, kind, num_layers, bidirectional, readout):
     """``embedding_dim``: the table's rows feed the first layer as dense input,
     and its gradient is their rows' gradients scattered back by id."""
     rng = np.random.RandomState(8)
@@ -186,10 +188,10 @@ def test_embedding_gradient(cell, kind, num_layers, bidirectional, head):
         num_layers=num_layers,
         cell=cell,
         bidirectional=bidirectional,
-        head=head,
+        readout=readout,
     )
     batch = data.batch()
-    if head == "every":
+    if readout == "every":
         weight = batch.step_mask().ravel() / batch.step_mask().sum()
     else:
         weight = np.full(batch.n_sequences, 1.0 / batch.n_sequences)
@@ -242,7 +244,7 @@ def test_every_step_outputs_on_padding_do_not_leak(cell):
     """Changing what a padded step would compute changes no real output."""
     rng = np.random.RandomState(6)
     data = _check([rng.normal(size=(2, 2)), rng.normal(size=(5, 2))])
-    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, head="every", cell=cell)
+    net = make_network(data, 2, rng, hidden_size=3, bidirectional=True, readout="every", cell=cell)
     batch = data.batch()
     out, _ = net.forward(batch)
     batch.inputs[~batch.step_mask()] = 1e3  # garbage in the padding
@@ -273,8 +275,8 @@ def test_dropout_gradient_with_fixed_masks(cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["ragged", "tokens"])
-@pytest.mark.parametrize("head", ["last", "every"])
-def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, head):
+@pytest.mark.parametrize("readout", ["last", "every"])
+def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, readout):
     """Variational dropout on the first layer's inputs (one mask per sequence,
     the same at every step) and dropout on the output layer's features: the
     gradient of the masked network."""
@@ -282,10 +284,10 @@ def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, head):
     data = _data(kind, rng)
     embedding = dict(embedding_dim=3) if kind == "tokens" else {}
     net = make_network(
-        data, 3, rng, hidden_size=4, cell=cell, bidirectional=True, head=head, **embedding
+        data, 3, rng, hidden_size=4, cell=cell, bidirectional=True, readout=readout, **embedding
     )
     batch = data.batch()
-    n_rows = batch.n_sequences if head == "last" else batch.n_steps * batch.n_sequences
+    n_rows = batch.n_sequences if readout == "last" else batch.n_steps * batch.n_sequences
     target = rng.randint(3, size=n_rows)
     weight = np.full(n_rows, 1.0 / n_rows)
     forward = net.forward
@@ -305,11 +307,11 @@ def test_input_and_output_dropout_gradient_with_fixed_masks(cell, kind, head):
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["ragged", "tokens"])
 @pytest.mark.parametrize("num_layers", [1, 2])
-@pytest.mark.parametrize("head", ["mean", "max"])
-def test_pooling_head_gradient(cell, kind, num_layers, head):
+@pytest.mark.parametrize("readout", ["mean", "max"])
+def test_pooling_readout_gradient(cell, kind, num_layers, readout):
     """Mean and max over the real steps (the 'tokens' data has a sequence of
     padding only, whose pooled features are 0)."""
-    _check_head(cell, kind, num_layers, True, head, "log_loss", seed=12)
+    _check_readout(cell, kind, num_layers, True, readout, "log_loss", seed=12)
 
 
 @pytest.mark.parametrize("estimator", ["classifier", "regressor", "tagger"])

@@ -45,7 +45,7 @@ def test_gradient_across_two_windows_with_carried_state(cell):
         input_kind="tokens",
         hidden_size=4,
         num_layers=2,
-        head="every",
+        readout="every",
         dtype=np.float64,
         cell=cell,
     )

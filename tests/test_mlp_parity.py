@@ -187,5 +187,5 @@ def test_pooling_over_time(model_class):
     np.testing.assert_allclose(mean.predict(X[:1]), mean.predict(padded)[:1], rtol=1e-12)
     warm = model_class(pooling="max", warm_start=True, **params).fit(X, y)
     with pytest.warns(UserWarning, match="pooling='max' -> 'mean'"):
-        warm.set_params(pooling="mean").fit(X, y)  # another head: built anew
-    assert warm.network_.head == "mean"
+        warm.set_params(pooling="mean").fit(X, y)  # another readout: built anew
+    assert type(warm.network_.readout).__name__ == "MeanPool"

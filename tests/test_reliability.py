@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn import config_context
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score, cross_validate
 from sklearn.utils._param_validation import InvalidParameterError
@@ -83,31 +84,43 @@ def test_tagger_labels_only_the_real_steps_in_every_layout():
             IDS % 3,
         ),
         lambda: (
-            RNNRegressor(learning_rate_init=1e6, max_iter=5, random_state=0, dtype="float64"),
+            RNNRegressor(
+                learning_rate_init=1e6, batch_size=8, max_iter=5, random_state=0, dtype="float64"
+            ),
             [RNG.normal(size=(4, 2)) for _ in range(30)],
             RNG.normal(size=30),
         ),
     ],
     ids=["classifier", "tagger", "regressor"],
 )
-def test_divergence_without_nan_is_caught_and_the_optimizer_reset(make):
+def test_divergence_in_the_first_epoch_keeps_nothing_and_a_new_rate_starts_afresh(make):
     model, X, y = make()
-    with pytest.raises(ValueError, match="Training diverged"):
+    with pytest.raises(ValueError, match="Training diverged.*Nothing was kept"):
         model.fit(X, y)
-    assert np.isfinite(model.network_.coef).all() and not hasattr(model, "_optimizer")
-    before = model.network_.coef.copy()
+    assert not hasattr(model, "network_")  # a fresh fit that kept nothing
+    model.set_params(learning_rate_init=1e-3, max_iter=1).fit(X, y)
+    before = pickle.dumps(model)
+    model.set_params(learning_rate_init=1e6)
+    with pytest.raises(ValueError, match="Training diverged.*Nothing was kept"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(learning_rate_init=1e-3)) == before
+    weights = model.network_.coef.copy()
     model.set_params(learning_rate_init=1e-6).partial_fit(X, y)
-    step = np.abs(model.network_.coef - before).max()
-    assert 0 < step < 1e-4  # a fresh Adam at the new rate moves each weight ~1e-6
+    step = np.abs(model.network_.coef - weights).max()
+    assert 0 < step < 1e-4  # a new rate means a fresh Adam: each weight moves ~1e-6
 
 
-def test_language_model_divergence_is_caught():
+def test_language_model_divergence_keeps_the_last_complete_epoch():
     lm = RNNLanguageModel(
-        hidden_size=8, solver="sgd", learning_rate_init=1e6, clip_norm=None, max_iter=3
-    )
-    with pytest.raises(ValueError, match="Training diverged"):
-        lm.fit("the cat sat on the mat. " * 20)
-    assert np.isfinite(lm.network_.coef).all()
+        hidden_size=8, solver="sgd", learning_rate_init=1e6, clip_norm=None, max_iter=3,
+        random_state=0,
+    )  # fmt: skip
+    text = "the cat sat on the mat. " * 20
+    with pytest.raises(ValueError, match="epoch 2 of this call.*epoch of this call .1. is kept"):
+        lm.fit(text)
+    one_epoch = clone(lm).set_params(max_iter=1).fit(text)
+    assert lm.n_iter_ == 1 and lm.loss_curve_ == one_epoch.loss_curve_
+    np.testing.assert_array_equal(lm.network_.coef, one_epoch.network_.coef)
 
 
 def test_ctrl_c_in_a_search_stops_the_search(monkeypatch):
@@ -310,7 +323,7 @@ def test_conllu_bom_blank_looking_lines_and_bad_bytes(tmp_path):
     path.write_bytes(("\ufeff# text = Hi\n" + token + "   \n" + token + "\n").encode("utf-8"))
     assert load_conllu(path) == ([["Hi"], ["Hi"]], [["INTJ"], ["INTJ"]])
     path.write_bytes(token.encode() + token.replace("Hi", "H\xe9").encode("latin-1"))
-    with pytest.raises(ValueError, match=r"a.conllu:2 is not UTF-8"):
+    with pytest.raises(ValueError, match=r"a.conllu:2: .*not UTF-8"):
         load_conllu(path)
 
 

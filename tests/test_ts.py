@@ -60,9 +60,12 @@ def test_multivariate_unequal_length(tmp_path):
 
 
 def test_regression_targets_and_no_labels(tmp_path):
-    X, y = load_ts_file(_write(tmp_path, "1,2:0.5\n3,4:-2\n", label="@targetLabel true"))
+    two = "@seriesLength 2\n"
+    X, y = load_ts_file(
+        _write(tmp_path, "1,2:0.5\n3,4:-2\n", length=two, label="@targetLabel true")
+    )
     assert y.dtype.kind == "f" and y.tolist() == [0.5, -2.0]
-    X, y = load_ts_file(_write(tmp_path, "1,2\n3,4\n", label="@classLabel false"))
+    X, y = load_ts_file(_write(tmp_path, "1,2\n3,4\n", length=two, label="@classLabel false"))
     assert y is None and len(X) == 2
 
 

@@ -52,7 +52,7 @@ def skrnn_network(config):
         num_layers=layers,
         bidirectional=bidirectional,
         cell=cell,
-        head=head,
+        readout=head,
         output_activation="softmax",
         dtype=np.float64,
     )

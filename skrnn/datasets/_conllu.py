@@ -4,6 +4,8 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ._lines import utf8_lines
+
 _TAG_COLUMNS = {"upos": 3, "xpos": 4}
 
 
@@ -51,7 +53,7 @@ def load_conllu(path, *, tag="upos"):
     column = _TAG_COLUMNS[tag]
     sentences, tags = [], []
     words, labels = [], []
-    for number, line in _lines(path):
+    for number, line in utf8_lines(path, "CoNLL-U"):
         if not line.strip():  # a sentence ends at a blank (or blank-looking) line
             if words:
                 sentences.append(words)
@@ -63,8 +65,8 @@ def load_conllu(path, *, tag="upos"):
         fields = line.split("\t")
         if len(fields) != 10:
             raise ValueError(
-                f"{path}:{number} is not a CoNLL-U token line (10 tab-separated "
-                f"fields). Got {len(fields)} fields instead."
+                f"{path}:{number} is not a CoNLL-U token line: it has {len(fields)} "
+                "tab-separated fields, where a token line has 10."
             )
         if "-" in fields[0] or "." in fields[0]:
             continue
@@ -74,19 +76,3 @@ def load_conllu(path, *, tag="upos"):
         sentences.append(words)
         tags.append(labels)
     return sentences, tags
-
-
-def _lines(path):
-    """``(number, line)`` of a UTF-8 file, a byte-order mark dropped; bytes
-    that are not UTF-8 are an error that names the line."""
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise ValueError(
-                    f"{path}:{number} is not UTF-8 ({exc.reason} at byte {exc.start}); "
-                    "CoNLL-U files are UTF-8. Re-encode the file. Got other bytes "
-                    "instead."
-                ) from None
-            yield number, line.rstrip("\r\n")

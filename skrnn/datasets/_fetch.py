@@ -3,8 +3,9 @@
 :func:`fetch_file` is the one download helper every fetcher uses: it looks in
 the cache first, downloads with retries, checks the bytes' sha256 before
 anything is written, and writes atomically, so the cache never holds half a
-file or a file that failed its check. Without a network it says where to put
-the file by hand.
+file or a file that failed its check. It never deletes a file: one that fails its
+check is kept and reported, with both digests. Without a network it says
+where to put the file by hand. No path it reads or writes leaves the cache.
 """
 
 import hashlib
@@ -15,8 +16,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,14 @@ class RemoteFile:
     path: str
     url: str
     sha256: str | None
+
+
+class MissingDataFile(OSError):
+    """A file is not in the cache, and may not be downloaded."""
+
+
+class ChecksumMismatch(OSError):
+    """A file's bytes do not have the sha256 recorded for them."""
 
 
 def get_data_home(data_home=None):
@@ -75,30 +84,33 @@ def _sha256(data):
 def fetch_file(remote, data_home=None, *, download_if_missing=True, transform=None, retries=3):
     """The path of ``remote`` in the cache, downloaded there the first time.
 
-    A cached file whose checksum no longer matches is deleted, with a
-    warning, and downloaded again. ``transform`` (bytes -> bytes) turns the
-    published bytes into what the cache keeps (an archive member, say)
-    before the checksum is checked; a download that fails it is not kept.
+    A cached file whose checksum does not match is kept as it is and
+    reported (:class:`ChecksumMismatch`, with both digests): it may be a
+    file the user placed. ``transform`` (bytes and their url -> bytes) turns the published
+    bytes into what the cache keeps (an archive member, say) before the
+    checksum is checked; a download that fails it is not kept.
     """
     home = get_data_home(data_home)
     path = home / remote.path
+    if not path.resolve().is_relative_to(home.resolve()):
+        raise ValueError(f"{remote.path!r} would lie outside the data cache {home}.")
     if path.exists():
-        if remote.sha256 is None or _sha256(path.read_bytes()) == remote.sha256:
+        digest = None if remote.sha256 is None else _sha256(path.read_bytes())
+        if digest == remote.sha256:
             return path
-        path.unlink()
-        warnings.warn(
-            f"{path} did not match its sha256 checksum and was deleted; it is downloaded again.",
-            UserWarning,
-            stacklevel=3,
+        raise ChecksumMismatch(
+            f"{path}: checksum mismatch. Its sha256 is {digest}, the expected one is "
+            f"{remote.sha256}. The file was left as it is: if it is not the file from "
+            f"{remote.url}, move it away and fetch again."
         )
     if not download_if_missing:
-        raise OSError(
+        raise MissingDataFile(
             f"{path} is not in the data cache and download_if_missing=False. Put the file "
             f"from {remote.url} there, or allow the download."
         )
     data = _download(remote.url, path, home, retries)
     if transform is not None:
-        data = transform(data)
+        data = transform(data, remote.url)
     digest = _sha256(data)
     if remote.sha256 is not None and digest != remote.sha256:
         raise OSError(
@@ -145,15 +157,24 @@ def _write_atomically(path, data):
 
 
 def zip_member(file):
-    """A ``transform`` for :func:`fetch_file`: the bytes of a zip archive ->
-    those of its member whose name (in any folder) is ``file``."""
+    """A ``transform`` for :func:`fetch_file`: the bytes of a zip archive
+    from ``url`` -> those of its member whose name (in any folder) is ``file``."""
 
-    def extract(data):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == file]
-            if not names:
-                raise OSError(f"The archive has no {file}. Got {archive.namelist()[:5]}.")
-            return archive.read(names[0])
+    def extract(data, url):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == file]
+                if not names:
+                    raise OSError(
+                        f"The archive {url} has no {file} (it holds "
+                        f"{archive.namelist()[:5]}). Check the name of the data set."
+                    )
+                return archive.read(names[0])
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise OSError(
+                f"The download from {url} is not a complete zip archive ({exc}): it was "
+                "probably cut short. Nothing was kept; fetch it again."
+            ) from None
 
     return extract
 

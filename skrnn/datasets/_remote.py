@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._conllu import load_conllu
 from ._fetch import DATA_HOME_CONSTRAINTS as _DATA_HOME
-from ._fetch import RemoteFile, fetch_file, say, zip_member
+from ._fetch import MissingDataFile, RemoteFile, fetch_file, say, zip_member
 
 UD_COMMIT = "30927439b9d383d21d0c86e647ba493cd89adf8c"
 UD_TREEBANKS = {
@@ -83,7 +83,7 @@ def fetch_ud_treebank(
     remote = _ud_file(name, subset)
     try:
         path = fetch_file(remote, data_home, download_if_missing=False)
-    except OSError:
+    except MissingDataFile:
         if not download_if_missing:
             raise
         say(f"Downloading {remote.url}. The treebank's license is {UD_TREEBANKS[name]['license']}.")
@@ -138,7 +138,7 @@ def fetch_tiny_shakespeare(subset="train", *, data_home=None, download_if_missin
         try:
             path = fetch_file(SHAKESPEARE_TRAIN, data_home, download_if_missing=False)
             return path.read_text(encoding="utf-8")
-        except OSError:
+        except MissingDataFile:
             pass
     path = fetch_file(SHAKESPEARE, data_home, download_if_missing=download_if_missing)
     text = path.read_text(encoding="utf-8")
@@ -167,8 +167,8 @@ def _sentiment_member(file):
     """bytes of the published zip -> the member ``file``, lines ending in LF."""
     member = zip_member(file)
 
-    def extract(data):
-        text = member(data).replace(b"\r\n", b"\n")
+    def extract(data, url):
+        text = member(data, url).replace(b"\r\n", b"\n")
         return text if text.endswith(b"\n") else text + b"\n"
 
     return extract

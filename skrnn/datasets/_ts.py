@@ -1,85 +1,133 @@
 """The UCR/UEA time-series archive: its ``.ts`` format and its problems."""
 
 import os
+import re
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._fetch import DATA_HOME_CONSTRAINTS, RemoteFile, fetch_file, zip_member
+from ._lines import utf8_lines
 
 _FLAGS = ("timestamps", "missing", "univariate", "equallength")
+_COUNTS = ("dimensions", "serieslength")
 
 
 def _flag(value, number, path):
     if value.lower() not in ("true", "false"):
-        raise ValueError(f"{path}:{number}: expected true or false. Got {value!r} instead.")
+        raise ValueError(f"{path}:{number}: expected true or false, not {value!r}.")
     return value.lower() == "true"
 
 
+def _count(value, number, path, key):
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{path}:{number}: @{key} needs a whole number >= 1, not {value!r}.")
+    return int(value)
+
+
 def _read_header(lines, path):
-    """The ``@`` fields before ``@data``, and the line number after it."""
+    """The ``@`` fields before ``@data``."""
     header = {"classlabel": False, "targetlabel": False, "labels": None}
     for number, line in lines:
         if not line or line.startswith("#"):
             continue
         key, _, rest = line.partition(" ")
-        key = key.lower()
+        key, rest = key.lower(), rest.strip()
         if key == "@data":
             return header
         if key == "@classlabel":
-            flag, *labels = rest.split()
+            flag, *labels = rest.split() or [""]
             header["classlabel"] = _flag(flag, number, path)
+            if header["classlabel"] and not labels:
+                raise ValueError(f"{path}:{number}: @classLabel true names no class.")
             header["labels"] = labels if header["classlabel"] else None
         elif key == "@targetlabel":
-            header["targetlabel"] = _flag(rest.strip(), number, path)
-        elif key in ("@dimensions", "@serieslength"):
-            header[key[1:]] = int(rest)
+            header["targetlabel"] = _flag(rest, number, path)
+        elif key[1:] in _COUNTS:
+            header[key[1:]] = _count(rest, number, path, key[1:])
         elif key[1:] in _FLAGS:
-            header[key[1:]] = _flag(rest.strip(), number, path)
+            header[key[1:]] = _flag(rest, number, path)
         elif not key.startswith("@"):
-            raise ValueError(f"{path}:{number}: a data line before @data. Got {line[:40]!r}.")
+            raise ValueError(
+                f"{path}:{number}: a data line before @data ({line[:40]!r}). A .ts file "
+                "has its @ headers, then @data, then one case per line."
+            )
     raise ValueError(f"{path} has no @data line: it is not a .ts file.")
 
 
+def _label(fields, header, number, path):
+    """The case's class (str) or target (float), taken off its fields."""
+    label = fields.pop().strip()
+    if header["classlabel"] and label not in header["labels"]:
+        raise ValueError(
+            f"{path}:{number}: class {label!r} is not among the @classLabel values "
+            f"{header['labels']}. Add it to the header, or correct the case."
+        )
+    if header["targetlabel"]:
+        try:
+            target = float(label)
+        except ValueError:
+            target = np.nan
+        if not np.isfinite(target):
+            raise ValueError(f"{path}:{number}: the target {label[:40]!r} is not a finite number.")
+        return target
+    return label
+
+
+def _values(field, d, number, path, missing):
+    values = field.strip().split(",")
+    if "?" in values and missing == "raise":
+        raise ValueError(
+            f"{path}:{number}: dimension {d} has missing values ('?'). skrnn's "
+            "estimators need complete sequences: impute them, or read them as NaN "
+            "with missing='nan'."
+        )
+    try:
+        series = np.array([np.nan if v == "?" else float(v) for v in values])
+    except ValueError:
+        raise ValueError(
+            f"{path}:{number}: dimension {d} holds a value that is not a number "
+            f"({field[:40]!r}). Values are numbers separated by commas, '?' where missing."
+        ) from None
+    known = np.array([v != "?" for v in values])
+    if not np.isfinite(series[known]).all():
+        raise ValueError(
+            f"{path}:{number}: dimension {d} holds NaN or infinity. Write a missing "
+            "value as '?', and give finite values."
+        )
+    return series
+
+
 def _read_case(line, number, header, path, missing):
-    """One case: its ``(T, d)`` values and its label (or None)."""
+    """One case: its ``(T, d)`` values and its label (or None), checked
+    against the header."""
     fields = line.split(":")
     label = None
     if header["classlabel"] or header["targetlabel"]:
-        *fields, label = fields
-        label = label.strip()
-        if header["classlabel"] and label not in header["labels"]:
-            raise ValueError(
-                f"{path}:{number}: class {label!r} is not among the @classLabel values "
-                f"{header['labels']}. Got an undeclared class instead."
-            )
+        if len(fields) < 2:
+            raise ValueError(f"{path}:{number}: the case has no label after its values.")
+        label = _label(fields, header, number, path)
     dims = header.get("dimensions", 1 if header.get("univariate", True) else None)
     if dims is not None and len(fields) != dims:
         raise ValueError(
-            f"{path}:{number}: {len(fields)} dimensions where the header says {dims}. Got "
-            f"{len(fields)} instead."
+            f"{path}:{number}: {len(fields)} dimensions where the header says {dims}. "
+            "Correct the case or the @dimensions / @univariate header."
         )
-    series = []
-    for d, field in enumerate(fields):
-        values = field.strip().split(",")
-        if "?" in values and missing == "raise":
-            raise ValueError(
-                f"{path}:{number}: dimension {d} has missing values ('?'). skrnn's "
-                "estimators need complete sequences: impute them, or read them as NaN "
-                "with missing='nan'. Got missing values instead."
-            )
-        try:
-            series.append(np.array([np.nan if v == "?" else float(v) for v in values]))
-        except ValueError:
-            raise ValueError(
-                f"{path}:{number}: dimension {d} holds a value that is not a number. Got "
-                f"{field[:40]!r} instead."
-            ) from None
-    if len({len(s) for s in series}) > 1:
+    series = [_values(field, d, number, path, missing) for d, field in enumerate(fields)]
+    lengths = {len(s) for s in series}
+    if len(lengths) > 1:
         raise ValueError(
             f"{path}:{number}: the dimensions have different lengths "
             f"{[len(s) for s in series]}; a case's dimensions must be as long as each other."
         )
+    declared = header.get("serieslength")
+    if header.get("equallength", False) and declared and lengths != {declared}:
+        raise ValueError(
+            f"{path}:{number}: {lengths.pop()} values per dimension where @seriesLength "
+            f"says {declared}. Correct the case or the header."
+        )
+    if not header.get("missing", True) and np.isnan(np.concatenate(series)).any():
+        raise ValueError(f"{path}:{number}: a missing value ('?') where @missing says false.")
     return np.column_stack(series), label
 
 
@@ -124,21 +172,27 @@ def load_ts_file(path, *, missing="raise"):
     >>> [x.shape for x in X], y.tolist()
     ([(3, 2), (2, 2)], ['a', 'b'])
     """
-    with open(path, encoding="utf-8") as handle:
-        lines = ((n, line.strip()) for n, line in enumerate(handle, start=1))
-        header = _read_header(lines, path)
-        if header.get("timestamps"):
-            raise ValueError(
-                f"{path} has @timeStamps true; time-stamped series are not read. Got "
-                "time stamps instead."
-            )
-        cases = [
-            _read_case(line, n, header, path, missing)
-            for n, line in lines
-            if line and not line.startswith("#")
-        ]
+    lines = ((n, line.strip()) for n, line in utf8_lines(path, ".ts"))
+    header = _read_header(lines, path)
+    if header.get("timestamps"):
+        raise ValueError(
+            f"{path} has @timeStamps true; time-stamped series are not read. Write the "
+            "values without their time stamps."
+        )
+    cases = [
+        (n, *_read_case(line, n, header, path, missing))
+        for n, line in lines
+        if line and not line.startswith("#")
+    ]
     if not cases:
-        raise ValueError(f"{path} has no case after @data. Got an empty file instead.")
+        raise ValueError(f"{path} has no case after @data: the file holds no series.")
+    if header.get("equallength", False) and len({len(values) for _, values, _ in cases}) > 1:
+        number = next(n for n, values, _ in cases if len(values) != len(cases[0][1]))
+        raise ValueError(
+            f"{path}:{number}: @equalLength says true, but this case has another length "
+            f"than the first. Correct the case or set @equalLength false."
+        )
+    cases = [(values, label) for _, values, label in cases]
     X = [values for values, _ in cases]
     if header["classlabel"]:
         return X, np.array([label for _, label in cases])
@@ -200,6 +254,11 @@ def fetch_ucr(name, subset="train", *, data_home=None, download_if_missing=True)
     y : ndarray of shape (n_cases,)
         Their labels.
     """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", name):
+        raise ValueError(
+            f"{name!r} is not a problem name of the archive: its names are letters, "
+            "digits and '-' ('GunPoint', 'BasicMotions', 'PEMS-SF'), never a path."
+        )
     file = f"{name}_{subset.upper()}.ts"
     remote = RemoteFile(f"ucr/{file}", UCR_URL.format(name=name), UCR_SHA256.get(file))
     path = fetch_file(

@@ -1,18 +1,22 @@
-"""A new head is one class: reading each direction's state after its first
-step, written here, works in the core (gradients checked in float64) and in
-an estimator."""
+"""A new readout is one class: reading each direction's state after its
+first step, written here, works in the core (gradients checked in float64)
+and in an estimator as its ``pooling``, warm starts and partial_fit
+included."""
+
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skrnn import RNNClassifier
-from skrnn._heads import LastStepHead
+from skrnn._readout import Readout
 from skrnn._sequences import check_sequences
 
 from ._gradcheck import gradient_error, make_network
 
 
-class FirstStepHead(LastStepHead):
+class FirstState(Readout):
     """One output per sequence, from each direction's state after the first
     step it reads (the backward direction's first is the sequence's last)."""
 
@@ -33,7 +37,7 @@ def _ragged(rng):
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_first_step_head_gradient(cell, num_layers, bidirectional):
+def test_first_state_readout_gradient(cell, num_layers, bidirectional):
     rng = np.random.RandomState(0)
     data = _ragged(rng)
     net = make_network(
@@ -44,7 +48,7 @@ def test_first_step_head_gradient(cell, num_layers, bidirectional):
         num_layers=num_layers,
         cell=cell,
         bidirectional=bidirectional,
-        head=FirstStepHead(),
+        readout=FirstState(),
     )
     batch = data.batch()
     target = rng.randint(3, size=batch.n_sequences)
@@ -53,11 +57,11 @@ def test_first_step_head_gradient(cell, num_layers, bidirectional):
     assert err < 1e-6 and np.abs(grad).max() > 1e-3
 
 
-def test_first_step_head_reads_the_first_state_of_each_direction():
+def test_first_state_readout_reads_the_first_state_of_each_direction():
     rng = np.random.RandomState(1)
     data = _ragged(rng)
-    first = make_network(data, 2, rng, hidden_size=4, bidirectional=True, head=FirstStepHead())
-    every = make_network(data, 2, rng, hidden_size=4, bidirectional=True, head="every")
+    first = make_network(data, 2, rng, hidden_size=4, bidirectional=True, readout=FirstState())
+    every = make_network(data, 2, rng, hidden_size=4, bidirectional=True, readout="every")
     every.coef[...] = first.coef
     batch = data.batch()
     _, cache = every.forward(batch)
@@ -69,17 +73,35 @@ def test_first_step_head_reads_the_first_state_of_each_direction():
     np.testing.assert_allclose(first_cache.features, expected, rtol=1e-12)
 
 
-class FirstStepClassifier(RNNClassifier):
-    def _head_kind(self):
-        return FirstStepHead()
-
-
-def test_an_estimator_trains_with_the_new_head():
+def test_an_estimator_trains_with_the_new_readout():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(n, 2)) for n in rng.randint(2, 10, size=200)]
     y = np.array([int(s[0, 0] + s[-1, 0] > 0) for s in X])  # what the first states see
-    clf = FirstStepClassifier(
-        hidden_size=8, bidirectional=True, learning_rate_init=0.01, max_iter=60, random_state=0
+    clf = RNNClassifier(
+        hidden_size=8,
+        bidirectional=True,
+        pooling=FirstState(),
+        learning_rate_init=0.01,
+        max_iter=60,
+        random_state=0,
     )
     assert clf.fit(X, y).score(X, y) > 0.9
-    assert isinstance(clf.network_.head, FirstStepHead)
+    assert isinstance(clf.network_.readout, FirstState)
+    clone(clf).fit(X, y)  # clone copies the readout object
+
+
+def test_warm_start_and_partial_fit_continue_a_network_with_a_readout_object():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 2)) for n in rng.randint(2, 10, size=60)]
+    y = np.array([int(s[0, 0] > 0) for s in X])
+    clf = RNNClassifier(hidden_size=4, pooling=FirstState(), max_iter=2, random_state=0)
+    clf.fit(X, y)
+    weights = clf.network_.coef.copy()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="warm_start")  # not "built anew"
+        clf.set_params(warm_start=True, pooling=FirstState()).fit(X, y)
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 5 and not np.array_equal(clf.network_.coef, weights)
+    clf.set_params(pooling="last")
+    with pytest.raises(ValueError, match="pooling=FirstState"):
+        clf.partial_fit(X, y)
