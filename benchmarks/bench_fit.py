@@ -196,7 +196,9 @@ def main():
             variants = {"dense": None} if kind == "dense" else {"tokens": D, "lookup": None}
             jobs = [(skrnn_epoch, (X, y, cell, dim)) for dim in variants.values()]
             if args.against:
-                jobs += [(skrnn_epoch, (X, y, cell, dim), args.against) for dim in variants.values()]
+                jobs += [
+                    (skrnn_epoch, (X, y, cell, dim), args.against) for dim in variants.values()
+                ]
             if have_torch:
                 jobs.append((torch_epoch, (X, y, cell)))
             times = best_times(jobs, args.repeats)

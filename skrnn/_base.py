@@ -55,6 +55,7 @@ from ._training import (
     SequenceBatches,
     StoppingMonitor,
     Trainer,
+    TrainingDiverged,
     run_epochs,
     run_lbfgs,
     warn_not_converged,
@@ -62,6 +63,20 @@ from ._training import (
 
 #: the values ``pooling`` takes: a readout's name, or a readout object
 POOLING_CONSTRAINT = [StrOptions({"last", "mean", "max"}), HasMethods(["features", "seed"])]
+
+
+#: the fitted attributes a call that does not start afresh continues from
+CONTINUED = (
+    "_random_state",
+    "loss_curve_",
+    "n_iter_",
+    "t_",
+    "loss_",
+    "best_loss_",
+    "validation_scores_",
+    "validation_loss_curve_",
+    "best_validation_score_",
+)
 
 
 class FitState(SimpleNamespace):
@@ -194,16 +209,13 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 loss_curve_=[],
                 n_iter_=0,
                 t_=0,
+                loss_=None,
+                best_loss_=None,
                 validation_scores_=None,
                 validation_loss_curve_=None,
                 best_validation_score_=None,
-                best_loss_=None,
             )
-        names = (
-            "_random_state", "loss_curve_", "n_iter_", "t_", "validation_scores_",
-            "validation_loss_curve_", "best_validation_score_", "best_loss_", "loss_",
-        )  # fmt: skip
-        return FitState(**{name: copy.deepcopy(getattr(self, name)) for name in names})
+        return FitState(**{name: copy.deepcopy(getattr(self, name)) for name in CONTINUED})
 
     def _build(self, new, fresh, incremental, n_inputs, n_outputs, input_kind):
         """Put the network and the optimizer into ``new``: a new network if
@@ -244,13 +256,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         self.__dict__.update(state)
 
     def _run(self, new, train):
-        """``train()`` the state ``new``, then commit it; after a failure,
-        commit it only if a complete epoch of this call is in it (training
-        then put it back to the last one), and raise."""
+        """``train()`` the state ``new``, then commit it. After a divergence
+        or Ctrl-C, training has put the state back to the end of its last
+        complete epoch: commit it if the call completed one, and raise. Any
+        other failure commits nothing."""
         start = new.n_iter_
         try:
             train()
-        except BaseException:
+        except (TrainingDiverged, KeyboardInterrupt):
             if new.n_iter_ > start:
                 self._commit(new)
             raise
@@ -278,6 +291,35 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             baseline=batches.baseline(task.loss, task.n_outputs),
         )
         monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
+        record, check = self._recorders(new, batches.n_samples, validate)
+        previous_best = new.best_loss_ if incremental else None
+        stopped = False
+        try:
+            stopped = run_epochs(
+                trainer,
+                batches,
+                1 if incremental else self.max_iter,
+                monitor=monitor,
+                record=record,
+                validate=check,
+                verbose=self.verbose,
+                hint=task.divergence_hint,
+            )
+        finally:
+            new.best_loss_ = min(
+                monitor.best_loss, np.inf if previous_best is None else previous_best
+            )
+            if monitor.best_coef is not None:
+                new.best_validation_score_ = monitor.best_score
+                new.best_loss_ = None
+        if not stopped and not incremental and new.n_iter_ >= self.max_iter:
+            warn_not_converged(self.max_iter)
+
+    def _recorders(self, new, n_samples, validate):
+        """``record(loss, score)`` of an epoch into the curves of ``new``,
+        and the held-out check (None without ``validate``). Once a call
+        validates, the validation curves have an entry for every epoch: NaN
+        where an epoch held nothing out."""
         validating = validate is not None or new.validation_scores_ is not None
         if validating and new.validation_scores_ is None:  # early stopping turned on
             new.validation_scores_ = [np.nan] * new.n_iter_
@@ -289,33 +331,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             return score
 
         def record(loss, score):
-            self._record_epoch(new, loss, batches.n_samples)
+            self._record_epoch(new, loss, n_samples)
             if validating:
                 new.validation_scores_.append(np.nan if score is None else score)
                 new.validation_loss_curve_.append(pending.pop("loss", np.nan))
             new._optimizer.iteration_ends(new.t_)
             return new.n_iter_
 
-        previous_best = new.best_loss_ if incremental else None
-        stopped = False
-        try:
-            stopped = run_epochs(
-                trainer,
-                batches,
-                1 if incremental else self.max_iter,
-                monitor=monitor,
-                record=record,
-                validate=None if validate is None else check,
-                verbose=self.verbose,
-                hint=task.divergence_hint,
-            )
-        finally:
-            new.best_loss_ = min(monitor.best_loss, np.inf if previous_best is None else previous_best)
-            if monitor.best_coef is not None:
-                new.best_validation_score_ = monitor.best_score
-                new.best_loss_ = None
-        if not stopped and not incremental and new.n_iter_ >= self.max_iter:
-            warn_not_converged(self.max_iter)
+        return record, None if validate is None else check
 
     @staticmethod
     def _record_epoch(new, loss, n_samples):
@@ -522,28 +545,12 @@ class SupervisedRNN(BaseRNN):
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     def _fit(self, X, y, incremental, classes=None, sample_weight=None):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        if incremental and self.solver == "lbfgs":
-            raise ValueError(
-                "partial_fit needs a stochastic solver ('adam', 'sgd' or 'adagrad'); "
-                "lbfgs minimises the loss of all the data at once. Use fit, or set "
-                "solver='adam'."
-            )
-        task_type = self._task_type
-        if incremental and not hasattr(self, "network_") and classes is None:
-            if task_type.needs_classes_up_front:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: every "
-                    "label y may hold, for example classes=np.unique(y_all)."
-                )
+        self._check_call(y, incremental, classes)
         fresh = self._starts_afresh(incremental)
         new = self._begin(fresh)
         data, spec, stream = self._read_training_X(X, y, fresh, new)
         if fresh:
-            new._task, targets = task_type.learn(
+            new._task, targets = self._task_type.learn(
                 y, data, spec, type(self).__name__, classes=classes, dtype=self.dtype
             )
         else:
@@ -575,6 +582,25 @@ class SupervisedRNN(BaseRNN):
                 return self._validation(new, data, targets, held_out, weights)
 
         return self._run(new, lambda: self._train(new, batches, incremental, validate))
+
+    def _check_call(self, y, incremental, classes):
+        """What a training call needs before anything is read."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if incremental and self.solver == "lbfgs":
+            raise ValueError(
+                "partial_fit needs a stochastic solver ('adam', 'sgd' or 'adagrad'); "
+                "lbfgs minimises the loss of all the data at once. Use fit, or set "
+                "solver='adam'."
+            )
+        first = incremental and not hasattr(self, "network_")
+        if first and classes is None and self._task_type.needs_classes_up_front:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every label "
+                "y may hold, for example classes=np.unique(y_all)."
+            )
 
     def _class_weight(self):
         """The ``class_weight`` parameter, where the estimator has one."""
@@ -674,7 +700,9 @@ class SupervisedRNN(BaseRNN):
         units = task.units.units(data, held_out)
         target = targets[units]
         unit_weights = np.ones(len(target)) if weights is None else weights[units]
-        loss, _ = LOSS_FUNCTIONS[task.loss](outputs.copy(), target, unit_weights / unit_weights.sum())
+        loss, _ = LOSS_FUNCTIONS[task.loss](
+            outputs.copy(), target, unit_weights / unit_weights.sum()
+        )
         return task.validation_score(outputs, target, unit_weights), loss
 
     # ------------------------------------------------------------ predicting

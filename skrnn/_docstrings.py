@@ -112,10 +112,12 @@ FRAGMENTS = {
     loss_curve_ : list of float
         Training loss per epoch.
     validation_scores_ : list of float or None
-        Held-out score (as ``score`` computes it) per epoch with early
-        stopping.
+        Held-out score (as ``score`` computes it) per epoch once a call used
+        early stopping, NaN for an epoch that held nothing out (a
+        ``partial_fit``, or the epochs before early stopping was set); None
+        before.
     validation_loss_curve_ : list of float or None
-        Held-out loss per epoch with early stopping.
+        Held-out loss per epoch, alike.
     best_validation_score_ : float or None
         Best held-out score with early stopping.
     n_iter_ : int
@@ -123,19 +125,21 @@ FRAGMENTS = {
     t_ : int
         Training sequences seen.
     coefs_ : dict of str to ndarray
-        Named weights: ``W_ih.{{layer}}.{{direction}}``, ``W_hh...``, ``b_ih...``
-        (and ``b_hh...`` for the GRU), ``W_emb`` with ``embedding_dim``,
-        ``W_out``, ``b_out``.
+        Named weights, read-only views of those the model predicts with:
+        ``W_ih.{{layer}}.{{direction}}``, ``W_hh...``, ``b_ih...`` (and ``b_hh...``
+        for the GRU), ``W_emb`` with ``embedding_dim``, ``W_out``, ``b_out``.
 """,
     "pooling": """\
-    pooling : {{'last', 'mean', 'max'}}, default='{pooling}'
+    pooling : {{'last', 'mean', 'max'}} or readout object, default='{pooling}'
         What the output layer reads of each sequence: the state after its
         last real step (and the backward direction's after its first), or
         the mean or the largest value of every output over its real steps
         (padding never counts). 'last' suits sequences read to an end (a
         sentence's sentiment); 'mean' helps when evidence is spread over a
         long sequence, where the last state forgets the start; 'max' when
-        a short pattern anywhere decides (an event in a long signal).
+        a short pattern anywhere decides (an event in a long signal). An
+        object with ``features`` and ``seed`` methods (a subclass of
+        ``skrnn._readout.Readout``) reads the top layer as it decides.
 """,
     "class_weight": """\
     class_weight : dict, 'balanced' or None, default=None

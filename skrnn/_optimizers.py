@@ -173,7 +173,10 @@ def optimizer_matches(optimizer, solver, settings):
     if optimizer is None or solver not in SOLVERS:
         return False
     names = SOLVERS[solver][1]
-    return getattr(optimizer, "settings", None) == (solver, {name: settings[name] for name in names})
+    return getattr(optimizer, "settings", None) == (
+        solver,
+        {name: settings[name] for name in names},
+    )
 
 
 def clip_gradients(grads, clip_value=None, clip_norm=None):

@@ -274,9 +274,7 @@ def _token_data(ids):
 def _from_list(X, input_type):
     """Ragged list of sequences -> padded batch-first :class:`SequenceData`."""
     if len(X) == 0:
-        raise ValueError(
-            "X is an empty list; give at least one sequence."
-        )
+        raise ValueError("X is an empty list; give at least one sequence.")
     seqs = []
     kind = None
     for i, seq in enumerate(X):
@@ -304,8 +302,7 @@ def _from_list(X, input_type):
                 ) from None
         if arr.dtype.kind not in "biuf":
             raise TypeError(
-                f"Sequence {i} has dtype {arr.dtype}; sequences must be numbers or "
-                "token ids."
+                f"Sequence {i} has dtype {arr.dtype}; sequences must be numbers or token ids."
             )
         if arr.ndim == 1:
             arr = arr[:, None]

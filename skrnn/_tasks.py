@@ -118,7 +118,9 @@ def check_weights(weights, what, fix):
     if np.any(weights < 0):
         raise ValueError(f"{what} holds negative values; weights must be >= 0. {fix}")
     if not weights.sum() > 0:
-        raise ValueError(f"{what} sums to 0: nothing would count, so there is nothing to learn. {fix}")
+        raise ValueError(
+            f"{what} sums to 0: nothing would count, so there is nothing to learn. {fix}"
+        )
     return weights
 
 

@@ -266,22 +266,18 @@ def full_batch_objective(trainer, batches):
 
 
 class TrainingDiverged(ValueError):
-    """Training met a loss, gradient or weights it cannot go on from.
-
-    The network, optimizer and random state are those of the end of the
-    last complete epoch (iteration, for L-BFGS) of the call; ``epochs_done``
-    says how many the call completed, 0 when it kept nothing.
-    """
-
-    def __init__(self, message, epochs_done):
-        super().__init__(message)
-        self.epochs_done = epochs_done
+    """Training met a loss, gradient or weights it cannot go on from. The
+    network, optimizer and random state are then those of the end of the
+    call's last complete epoch (iteration, for L-BFGS), and the message
+    says how many it completed."""
 
 
 def _kept(done, unit="epoch"):
     """What a call that stopped early leaves: the sentence its message ends with."""
     if done:
-        return f"The model of the last complete {unit} of this call ({done}) is kept and can predict."
+        return (
+            f"The model of the last complete {unit} of this call ({done}) is kept and can predict."
+        )
     return "Nothing was kept: the estimator is as it was before this call."
 
 
@@ -319,7 +315,11 @@ def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False
     options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
     try:
         result = minimize(
-            objective, accepted["x"], jac=True, method="L-BFGS-B", options=options,
+            objective,
+            accepted["x"],
+            jac=True,
+            method="L-BFGS-B",
+            options=options,
             callback=callback,
         )
     except KeyboardInterrupt:
@@ -330,9 +330,7 @@ def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False
         go_back()
         raise TrainingDiverged(
             "Training diverged: L-BFGS met a loss that is NaN or infinite. Scale the "
-            "inputs, or use a stochastic solver with clipping. "
-            + _kept(accepted["n"], "iteration"),
-            accepted["n"],
+            "inputs, or use a stochastic solver with clipping. " + _kept(accepted["n"], "iteration")
         )
     network.coef[...] = result.x
     network.weights_changed()
@@ -398,22 +396,41 @@ def _write(line):
 
 
 class _Snapshot:
-    """The weights, optimizer state and random state at an epoch's start,
-    and the ``state`` a batch source carries from epoch to epoch (the
-    language model's streams, which an epoch replaces, never changes in
-    place), to go back to when the epoch cannot complete."""
+    """The weights, optimizer state and random state at the end of the last
+    complete epoch, and the ``state`` a batch source carries from epoch to
+    epoch (the language model's streams, which an epoch replaces, never
+    changes in place), to go back to when an epoch cannot complete. Taken
+    again after every epoch into the same buffers, so training holds one
+    copy of the weights and the optimizer's moments beside its own."""
 
-    def __init__(self, trainer, batches):
-        self.coef = trainer.network.coef.copy()
-        self.optimizer = copy.deepcopy(trainer.optimizer.__getstate__())
+    def __init__(self):
+        self.arrays = {}
+
+    def take(self, trainer, batches):
+        self.coef = self._copy("coef", trainer.network.coef)
+        self.optimizer = {
+            name: self._copy(name, value) if isinstance(value, np.ndarray) else copy.copy(value)
+            for name, value in trainer.optimizer.__getstate__().items()
+        }
         self.rng = trainer.rng.get_state()
         self.carried = getattr(batches, "state", None)
+        return self
+
+    def _copy(self, name, array):
+        kept = self.arrays.get(name)
+        if kept is None or kept.shape != array.shape or kept.dtype != array.dtype:
+            kept = self.arrays[name] = np.empty_like(array)
+        np.copyto(kept, array)
+        return kept
 
     def restore(self, trainer, batches):
         trainer.network.coef[...] = self.coef
         trainer.network.weights_changed()
-        trainer.optimizer.__dict__.clear()
-        trainer.optimizer.__dict__.update(self.optimizer)
+        state = trainer.optimizer.__dict__
+        state.clear()
+        state.update(
+            {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.optimizer.items()}
+        )
         trainer.rng.set_state(self.rng)
         if hasattr(batches, "state"):
             batches.state = self.carried
@@ -443,7 +460,7 @@ def run_epochs(
     case. Returns whether training stopped before ``n_epochs``.
     """
     network, stopped, done = trainer.network, False, 0
-    snapshot = _Snapshot(trainer, batches)  # always the end of the last complete epoch
+    snapshot = _Snapshot().take(trainer, batches)  # the end of the last complete epoch
     try:
         for _ in _epoch_range(n_epochs, verbose):
             start = time.perf_counter()
@@ -457,8 +474,7 @@ def run_epochs(
                 raise TrainingDiverged(
                     f"Training diverged: {problem} in epoch {done + 1} of this call. "
                     f"{_kept(done)} To go on, {hint}lower learning_rate_init, set "
-                    "clip_norm (e.g. 5.0) or clip_value, or scale the inputs.",
-                    done,
+                    "clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
                 )
             score = validate() if validate is not None else None
             n_iter = record(loss, score)
@@ -466,7 +482,7 @@ def run_epochs(
             stopped = monitor.update(loss, score, network.coef)
             if stopped and not trainer.optimizer.trigger_stopping():
                 stopped, monitor.no_improvement = False, 0  # a smaller step goes on
-            snapshot = _Snapshot(trainer, batches)
+            snapshot.take(trainer, batches)
             if verbose:
                 line = f"Iteration {n_iter}, loss = {loss:.8f}"
                 if score is not None:

@@ -134,9 +134,7 @@ def flat_f1_score(y_true, y_pred, *, padding_label=None, sample_weight=None, **k
 
 
 @validate_params(_TWO_LABELLINGS, prefer_skip_nested_validation=True)
-def flat_classification_report(
-    y_true, y_pred, *, padding_label=None, sample_weight=None, **kwargs
-):
+def flat_classification_report(y_true, y_pred, *, padding_label=None, sample_weight=None, **kwargs):
     """Per-label precision, recall and F1 over all steps, as
     :func:`sklearn.metrics.classification_report` (keyword arguments go to it).
 

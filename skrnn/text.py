@@ -386,8 +386,7 @@ class SequenceVectorizer(
         """Learn the vocabulary from the texts' steps (:meth:`_steps`)."""
         if not steps:
             raise ValueError(
-                "SequenceVectorizer needs at least one text to learn a vocabulary; X "
-                "holds none."
+                "SequenceVectorizer needs at least one text to learn a vocabulary; X holds none."
             )
         if self._plain():
             self.n_features_per_token_ = 1

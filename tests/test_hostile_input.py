@@ -71,7 +71,9 @@ def test_early_stopping_whose_held_out_part_weighs_nothing_is_a_clear_error():
     weights[0] = 1.0
     messages = set()
     for seed in range(6):
-        model = RNNRegressor(early_stopping=True, validation_fraction=0.5, **{**QUICK, "random_state": seed})
+        model = RNNRegressor(
+            early_stopping=True, validation_fraction=0.5, **{**QUICK, "random_state": seed}
+        )
         try:
             _quiet(lambda m=model: m.fit(SEQUENCES, LABELS * 1.0, sample_weight=weights))
         except ValueError as error:
@@ -166,7 +168,9 @@ def test_an_early_stopped_model_continued_by_partial_fit_draws_its_curves():
 
 @pytest.mark.parametrize("temperature", [1e-300, 5e-324, 1e300, 1e-10])
 def test_extreme_generation_settings(temperature):
-    lm = _quiet(lambda: RNNLanguageModel(hidden_size=8, max_iter=2, random_state=0).fit("abcab" * 10))
+    lm = _quiet(
+        lambda: RNNLanguageModel(hidden_size=8, max_iter=2, random_state=0).fit("abcab" * 10)
+    )
     text = lm.generate("ab", n_tokens=20, temperature=temperature, random_state=0)
     assert len(text) == 20 and set(text) <= set("abc")
 
@@ -246,7 +250,11 @@ def test_a_ts_file_with_a_byte_order_mark_reads(tmp_path):
             7,
             "@seriesLength says 3",
         ),
-        (HEADER.replace("@equalLength false", "@equalLength true") + "1,2:a\n1:b\n", 7, "another length"),
+        (
+            HEADER.replace("@equalLength false", "@equalLength true") + "1,2:a\n1:b\n",
+            7,
+            "another length",
+        ),
         (HEADER.replace("@univariate true", "@missing false") + "1,?:a\n", 6, "missing"),
         (HEADER.replace("@classLabel true a b", "@targetLabel true") + "1,2:high\n", 6, "target"),
         ("1,2:a\n", 1, "before @data"),

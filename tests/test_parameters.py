@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from numpydoc.docscrape import ClassDoc
 
-from .test_common import all_estimators
 from skrnn import RNNLanguageModel, SequenceVectorizer
+
+from .test_common import all_estimators
 
 ESTIMATORS = [*all_estimators(), RNNLanguageModel, SequenceVectorizer]
 

@@ -189,7 +189,9 @@ STAGES = [
 
 
 CASES = [
-    pytest.param(name, how, fitted, stage, id=f"{name}-{'fitted' if fitted else 'new'}-{how}-{stage}")
+    pytest.param(
+        name, how, fitted, stage, id=f"{name}-{'fitted' if fitted else 'new'}-{how}-{stage}"
+    )
     for name in ESTIMATORS
     for fitted in (False, True)
     for how in ("fit", "partial_fit", "warm_start")
