@@ -65,6 +65,18 @@ def grid_search(max_iter=8):
 TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
+def require_distributed():
+    """Stop with what to install when the ``distributed`` extra is missing."""
+    import importlib.util
+
+    missing = [m for m in ("dask", "distributed", "dask_ml") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SystemExit(
+            f"This example needs {', '.join(missing)}, which are not installed. Install "
+            'them with: python -m pip install "skrnn[distributed]"'
+        )
+
+
 def start_client(scheduler=None, trim_memory=False):
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of
     2 single-threaded worker processes (with distributed's memory trimming
@@ -178,4 +190,5 @@ if __name__ == "__main__":
     )
     parser.add_argument("--max-iter", type=int, default=8, help="epochs per fit in the grid")
     args = parser.parse_args()
+    require_distributed()
     main(args.data_home, args.scheduler, args.max_iter)

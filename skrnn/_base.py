@@ -291,7 +291,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             baseline=batches.baseline(task.loss, task.n_outputs),
         )
         monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
-        record, check = self._recorders(new, batches.n_samples, validate)
+        record = self._recorder(new, batches.n_samples, validate)
         previous_best = new.best_loss_ if incremental else None
         stopped = False
         try:
@@ -301,7 +301,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 1 if incremental else self.max_iter,
                 monitor=monitor,
                 record=record,
-                validate=check,
+                validate=validate,
                 verbose=self.verbose,
                 hint=task.divergence_hint,
             )
@@ -315,30 +315,25 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         if not stopped and not incremental and new.n_iter_ >= self.max_iter:
             warn_not_converged(self.max_iter)
 
-    def _recorders(self, new, n_samples, validate):
-        """``record(loss, score)`` of an epoch into the curves of ``new``,
-        and the held-out check (None without ``validate``). Once a call
-        validates, the validation curves have an entry for every epoch: NaN
-        where an epoch held nothing out."""
+    def _recorder(self, new, n_samples, validate):
+        """``record(loss, validation)`` of an epoch into the curves of
+        ``new``. Once a call validates, the validation curves have an entry
+        for every epoch: NaN where an epoch held nothing out."""
         validating = validate is not None or new.validation_scores_ is not None
         if validating and new.validation_scores_ is None:  # early stopping turned on
             new.validation_scores_ = [np.nan] * new.n_iter_
             new.validation_loss_curve_ = [np.nan] * new.n_iter_
-        pending = {}
 
-        def check():
-            score, pending["loss"] = validate()
-            return score
-
-        def record(loss, score):
+        def record(loss, validation):
             self._record_epoch(new, loss, n_samples)
             if validating:
-                new.validation_scores_.append(np.nan if score is None else score)
-                new.validation_loss_curve_.append(pending.pop("loss", np.nan))
+                score, held_out_loss = (np.nan, np.nan) if validation is None else validation
+                new.validation_scores_.append(score)
+                new.validation_loss_curve_.append(held_out_loss)
             new._optimizer.iteration_ends(new.t_)
             return new.n_iter_
 
-        return record, None if validate is None else check
+        return record
 
     @staticmethod
     def _record_epoch(new, loss, n_samples):
@@ -613,7 +608,9 @@ class SupervisedRNN(BaseRNN):
             data, _ = self._check_X(X, self._input_spec)
             return data, self._input_spec, self._input_spec.layout == "stream"
         stream = self._task_type.reads_stream(X, y)
-        data, found = check_sequences(X, input_type=self.input_type, stream=stream)
+        data, found = check_sequences(
+            X, input_type=self.input_type, stream=stream, owner=type(self).__name__
+        )
         spec = self._declare_vocabulary(found, data)
         new._input_spec = spec
         attributes, new._removed = feature_attributes(X, spec)
@@ -642,7 +639,7 @@ class SupervisedRNN(BaseRNN):
         """
         if spec.is_table and _is_table(X):
             validate_data(self, X, skip_check_array=True, reset=False)
-        return check_sequences(X, spec=spec)
+        return check_sequences(X, spec=spec, owner=type(self).__name__)
 
     def _check_sample_weight(self, sample_weight, X):
         """``sample_weight`` as float64, one per sequence (per row of a

@@ -209,13 +209,19 @@ def _looks_like_text(X):
     return False
 
 
-def _text_error(X):
+def _text_error(X, owner):
+    """Text where numbers belong: say how the text becomes token ids for
+    ``owner`` (the estimator's class name), or that it does not belong."""
     what = "a string" if isinstance(X, (str, bytes)) else "a collection of strings"
+    if owner is None:
+        return TypeError(
+            f"X is {what}, but this transformer takes real-valued sequences. Text "
+            "becomes token ids with skrnn.SequenceVectorizer, for the RNN estimators."
+        )
     return TypeError(
-        f"X is {what}, but RNN estimators take numeric sequences or token ids. "
-        "Turn text into token ids with skrnn.SequenceVectorizer, for example "
-        "make_pipeline(SequenceVectorizer(), RNNClassifier()) (RNNSequenceTagger for "
-        "one label per token)."
+        f"X is {what}, but {owner} takes numeric sequences or token ids. Turn text "
+        "into token ids with skrnn.SequenceVectorizer, for example "
+        f"make_pipeline(SequenceVectorizer(), {owner}())."
     )
 
 
@@ -271,7 +277,7 @@ def _token_data(ids):
     return SequenceData(ids[real], real.sum(axis=1), TOKENS, real)
 
 
-def _from_list(X, input_type):
+def _from_list(X, input_type, owner):
     """Ragged list of sequences -> padded batch-first :class:`SequenceData`."""
     if len(X) == 0:
         raise ValueError("X is an empty list; give at least one sequence.")
@@ -279,7 +285,7 @@ def _from_list(X, input_type):
     kind = None
     for i, seq in enumerate(X):
         if _looks_like_text(seq):
-            raise _text_error(X)
+            raise _text_error(X, owner)
         if sp.issparse(seq):
             raise TypeError(
                 f"Sequence {i} is a sparse matrix; sparse input is not supported. "
@@ -435,7 +441,7 @@ def is_stream(X, y):
     return y.ndim == 1 and y.size > 0 and not isinstance(y[0], (list, tuple, np.ndarray))
 
 
-def check_sequences(X, *, spec=None, input_type="auto", stream=False):
+def check_sequences(X, *, spec=None, input_type="auto", stream=False, owner=None):
     """Validate X in any layout; return :class:`SequenceData` and the
     :class:`InputSpec` of what was found.
 
@@ -444,11 +450,12 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
     unknown id, with a warning) and, for a stream, the stream layout.
     Without it, ``input_type`` says how to read integers and ``stream``
     reads a 2-D array as one sequence whose rows are the steps (hmmlearn's
-    layout).
+    layout). ``owner``, the estimator's class name, makes the message for
+    text say how to turn it into token ids for it.
     """
     X = _frame_values(_sequences_of_objects(X))
     if _looks_like_text(X):
-        raise _text_error(X)
+        raise _text_error(X, owner)
     if sp.issparse(X):
         raise TypeError(
             "Sparse input is not supported: sequences are dense arrays or lists. "
@@ -459,7 +466,7 @@ def check_sequences(X, *, spec=None, input_type="auto", stream=False):
     if stream:
         data, layout = _from_stream(X, input_type), "stream"
     elif isinstance(X, (list, tuple)) and not is_nested_scalar_table(X):
-        data, layout = _from_list(X, input_type), "list"
+        data, layout = _from_list(X, input_type, owner), "list"
     else:
         data, layout = _from_array(X, input_type)
     if len(data) == 0:

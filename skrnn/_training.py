@@ -447,9 +447,10 @@ def run_epochs(
     ``epoch(trainer)`` returning the mean loss), or fewer if ``monitor``
     says stop.
 
-    ``record(loss, score)`` is called after every complete epoch and returns
-    the number of epochs run so far; ``validate()``, if given, returns the
-    held-out score after each epoch. An epoch that cannot complete (a loss
+    ``record(loss, validation)`` is called after every complete epoch and
+    returns the number of epochs run so far; ``validate()``, if given,
+    returns the held-out ``(score, loss)`` after each epoch (``validation``
+    is None without it). An epoch that cannot complete (a loss
     or gradient that is not finite, weights that are not, a loss far above
     where training started, or Ctrl-C) puts the weights, the optimizer's
     state and the random state back as they were at its start, the end of
@@ -476,17 +477,18 @@ def run_epochs(
                     f"{_kept(done)} To go on, {hint}lower learning_rate_init, set "
                     "clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
                 )
-            score = validate() if validate is not None else None
-            n_iter = record(loss, score)
+            validation = validate() if validate is not None else None
+            n_iter = record(loss, validation)
             done += 1
+            score = None if validation is None else validation[0]
             stopped = monitor.update(loss, score, network.coef)
             if stopped and not trainer.optimizer.trigger_stopping():
                 stopped, monitor.no_improvement = False, 0  # a smaller step goes on
             snapshot.take(trainer, batches)
             if verbose:
                 line = f"Iteration {n_iter}, loss = {loss:.8f}"
-                if score is not None:
-                    line += f", validation score = {score:.6f}"
+                if validation is not None:
+                    line += f", validation score = {score:.6f}, loss = {validation[1]:.8f}"
                 _write(f"{line} ({time.perf_counter() - start:.2f}s)")
             if stopped:
                 break

@@ -18,6 +18,11 @@ def _pyplot():
     return plt
 
 
+def _has_points(curve):
+    """A curve given (a list or an array) with at least one point."""
+    return curve is not None and len(curve) > 0
+
+
 class TrainingCurveDisplay:
     """Training curves of a fitted skrnn estimator: the loss per epoch, and
     the held-out loss and score per epoch where early stopping kept them.
@@ -112,10 +117,13 @@ class TrainingCurveDisplay:
         model = estimator[-1] if hasattr(estimator, "steps") else estimator
         if not hasattr(model, "loss_curve_"):
             check_is_fitted(model)
+            hint = ""
+            if hasattr(model, "best_estimator_"):
+                hint = " For a search, pass the refitted model: search.best_estimator_."
             raise TypeError(
                 f"{type(model).__name__} keeps no loss_curve_. TrainingCurveDisplay "
                 "shows the training curves of skrnn's estimators (or of a Pipeline "
-                "ending in one)."
+                f"ending in one).{hint}"
             )
         display = cls(
             loss_curve=model.loss_curve_,
@@ -143,10 +151,10 @@ class TrainingCurveDisplay:
         """
         plt = _pyplot()
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")
         epochs = np.arange(1, len(self.loss_curve) + 1)
         self.lines_ = {"loss": ax.plot(epochs, self.loss_curve, label="training loss")[0]}
-        if self.validation_loss_curve:
+        if _has_points(self.validation_loss_curve):
             (self.lines_["validation loss"],) = ax.plot(
                 epochs, self.validation_loss_curve, label="validation loss"
             )
@@ -154,14 +162,22 @@ class TrainingCurveDisplay:
         ax.set_ylabel("loss")
         handles = list(self.lines_.values())
         self.score_ax_ = None
-        if self.validation_scores:
+        if _has_points(self.validation_scores):
             self.score_ax_ = ax.twinx()
             (self.lines_["validation score"],) = self.score_ax_.plot(
                 epochs, self.validation_scores, color="tab:green", label="validation score"
             )
             self.score_ax_.set_ylabel("validation score")
             handles.append(self.lines_["validation score"])
-        ax.legend(handles=handles, loc="best")
+        # below the axes: on twin axes, "best" sees the loss curves only and
+        # can cover the score
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=len(handles),
+            frameon=False,
+        )
         title = name if name is not None else self.estimator_name
         if title:
             ax.set_title(title)

@@ -119,3 +119,15 @@ def test_distributed_search_example(data_home):
     # the pieces differ from one call only in the vocabulary the first piece shows
     assert abs(results["lm_pieces"] - results["lm_whole"]) < 0.05
     assert results["lm_pieces"] < 2.5
+
+
+def test_the_distributed_example_without_its_extra_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    example = load_example("distributed_search")
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "dask_ml" else found(name)
+    )
+    with pytest.raises(SystemExit, match=r'dask_ml.*pip install "skrnn\[distributed\]"'):
+        example.require_distributed()

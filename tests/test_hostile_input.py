@@ -351,3 +351,13 @@ def test_no_file_is_written_outside_the_cache(tmp_path):
     with pytest.raises(ValueError):
         fetch_file(RemoteFile("../escape.txt", "http://127.0.0.1:9/x", None), home)
     assert sorted(os.listdir(tmp_path)) == ["cache"]
+
+
+def test_raw_words_for_the_tagger_point_to_a_tagger_pipeline():
+    words = [["the", "cat"], ["a", "dog", "runs"]]
+    with pytest.raises(
+        TypeError, match=r"make_pipeline\(SequenceVectorizer\(\), RNNSequenceTagger"
+    ):
+        RNNSequenceTagger(**QUICK).fit(words, [["D", "N"], ["D", "N", "V"]])
+    with pytest.raises(TypeError, match="this transformer takes real-valued sequences"):
+        SequenceScaler().fit(["some text"])

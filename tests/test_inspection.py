@@ -76,3 +76,35 @@ def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r'pip install "skrnn\[plot\]"'):
         TrainingCurveDisplay.from_estimator(model)
+
+
+def test_curves_given_as_arrays_and_a_legend_that_covers_no_curve(pyplot):
+    display = TrainingCurveDisplay(
+        loss_curve=np.array([1.0, 0.8, 0.7]),
+        validation_loss_curve=np.array([1.1, 0.9, 0.85]),
+        validation_scores=np.array([0.5, 0.6, 0.7]),
+    ).plot()
+    assert set(display.lines_) == {"loss", "validation loss", "validation score"}
+    display.figure_.canvas.draw()
+    legend = display.ax_.get_legend().get_window_extent()
+    axes = display.ax_.get_window_extent()
+    assert legend.y1 <= axes.y0  # below the axes, over neither curve
+
+
+def test_a_search_is_pointed_to_its_best_estimator(pyplot):
+    from sklearn.model_selection import GridSearchCV
+
+    search = GridSearchCV(RNNClassifier(hidden_size=4, max_iter=2), {"hidden_size": [4]}, cv=2)
+    search.fit(X, y)
+    with pytest.raises(TypeError, match="search.best_estimator_"):
+        TrainingCurveDisplay.from_estimator(search)
+    TrainingCurveDisplay.from_estimator(search.best_estimator_)
+
+
+def test_verbose_prints_the_validation_loss_it_records(capsys):
+    model = RNNClassifier(hidden_size=4, early_stopping=True, max_iter=2, verbose=True)
+    model.fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Iteration" in line]
+    assert len(lines) == 2
+    assert f"loss = {model.validation_loss_curve_[0]:.8f}" in lines[0]
+    assert "validation score" in lines[0]
