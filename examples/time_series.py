@@ -76,6 +76,9 @@ def dtw_distances(A, B):
     return previous[U]
 
 
+SUBSETS = ("train", "test")
+
+
 def nearest_neighbour_dtw(X_train, y_train, X_test):
     """Labels of ``X_test`` by their nearest training series under DTW."""
     distances = dtw_distances(np.stack(X_test), np.stack(X_train))  # (test, train)
@@ -141,6 +144,20 @@ def to_aeon(X):
     return np.stack(X).transpose(0, 2, 1)
 
 
+def fetch_problems(problems, data_home=None):
+    """Every problem's train and test split, fetched before anything trains;
+    without a network, one error names every file still missing."""
+    data, missing = {}, []
+    for name in problems:
+        try:
+            data[name] = [fetch_ucr(name, subset, data_home=data_home) for subset in SUBSETS]
+        except OSError as error:
+            missing.append(f"- {name}: {error}")
+    if missing:
+        raise OSError("Data files are missing:\n" + "\n".join(missing))
+    return data
+
+
 def main(data_home=None, problems=PROBLEMS, n_states=N_STATES):
     warnings.filterwarnings("ignore", message="Stochastic Optimizer")
     print(
@@ -148,9 +165,7 @@ def main(data_home=None, problems=PROBLEMS, n_states=N_STATES):
         f"{'ROCKET' if HAVE_AEON else '':>6}   one network: mean (min-max)"
     )
     results = {}
-    for name in problems:
-        X_train, y_train = fetch_ucr(name, data_home=data_home)
-        X_test, y_test = fetch_ucr(name, "test", data_home=data_home)
+    for name, ((X_train, y_train), (X_test, y_test)) in fetch_problems(problems, data_home).items():
         start = time.perf_counter()
         dtw = float(np.mean(nearest_neighbour_dtw(X_train, y_train, X_test) == y_test))
         dtw_seconds = time.perf_counter() - start

@@ -37,7 +37,12 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._network import CELL_NAMES, LOSS_FUNCTIONS, RecurrentNetwork
 from ._optimizers import SOLVERS, make_optimizer, optimizer_matches
@@ -168,6 +173,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         }
         wanted = {name: getattr(self, name) for name in self._architecture}
         wanted["dtype"] = np.dtype(wanted["dtype"]).name
+        wanted["embedding_dim"] = self._embedding_dim()
         if "pooling" in wanted:
             wanted["pooling"] = readout_name(make_readout(self.pooling))
         if wanted["embedding_dim"] is not None and net.input_kind == DENSE:
@@ -217,17 +223,18 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return FitState(**{name: copy.deepcopy(getattr(self, name)) for name in CONTINUED})
 
-    def _build(self, new, fresh, incremental, n_inputs, n_outputs, input_kind):
+    def _build(self, new, fresh, incremental, n_inputs, n_outputs, input_kind, embedding=None):
         """Put the network and the optimizer into ``new``: a new network if
-        ``fresh``, else a copy of the fitted one; a new optimizer unless
-        ``partial_fit`` continues one of the same settings."""
+        ``fresh`` (its embedding table ``embedding``, if given), else a copy
+        of the fitted one; a new optimizer unless ``partial_fit`` continues
+        one of the same settings."""
         if fresh:
             new.network_ = RecurrentNetwork(
                 n_inputs,
                 n_outputs,
                 input_kind=input_kind,
                 hidden_size=self.hidden_size,
-                embedding_dim=self.embedding_dim,
+                embedding_dim=self._embedding_dim(),
                 num_layers=self.num_layers,
                 bidirectional=getattr(self, "bidirectional", False),
                 cell=self.cell,
@@ -235,7 +242,9 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 output_activation=new._task.output_activation,
                 dtype=np.dtype(self.dtype),
             )
-            new.network_.initialize(new._random_state, self.recurrent_init, self.forget_bias)
+            new.network_.initialize(
+                new._random_state, self.recurrent_init, self.forget_bias, embedding
+            )
         else:
             new.network_ = copy.deepcopy(self.network_)
         params = self.get_params()
@@ -289,6 +298,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             output_dropout=self.output_dropout,
             rng=new._random_state,
             baseline=batches.baseline(task.loss, task.n_outputs),
+            frozen=self._frozen(),
         )
         monitor = StoppingMonitor(self.tol, self.n_iter_no_change, validate is not None)
         record = self._recorder(new, batches.n_samples, validate)
@@ -361,6 +371,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             clip_norm=None,
             dropout=0.0,
             rng=new._random_state,
+            frozen=self._frozen(),
         )
         result = run_lbfgs(
             trainer,
@@ -383,7 +394,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
                 "real-valued features. Pass integer token ids (input_type='tokens') "
                 "or set embedding_dim=None."
             )
-        if kind != DENSE and self.embedding_dim is None and self.input_dropout:
+        if kind != DENSE and self._embedding_dim() is None and self.input_dropout:
             raise ValueError(
                 f"input_dropout={self.input_dropout} drops input values, but token ids "
                 "looked up in the input weights have none. Set embedding_dim to drop "
@@ -394,6 +405,14 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         """What the network's output layer reads: the ``pooling`` parameter
         where the estimator has one, else the task's choice."""
         return self._task_type.readout
+
+    def _embedding_dim(self):
+        """The width of the embedding table, None without one."""
+        return self.embedding_dim
+
+    def _frozen(self):
+        """The parameters training leaves as they are."""
+        return ()
 
     @property
     def coefs_(self):
@@ -419,6 +438,8 @@ class SupervisedRNN(BaseRNN):
         "solver": [StrOptions(set(SOLVERS) | {"lbfgs"})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "n_tokens": [None, Interval(Integral, 2, None, closed="left")],
+        "embedding_init": [None, "array-like"],
+        "freeze_embedding": ["boolean"],
     }
 
     #: the task class (``_tasks.py``) of the estimator
@@ -464,6 +485,8 @@ class SupervisedRNN(BaseRNN):
         dtype,
         input_type,
         n_tokens,
+        embedding_init,
+        freeze_embedding,
     ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -501,6 +524,8 @@ class SupervisedRNN(BaseRNN):
         self.dtype = dtype
         self.input_type = input_type
         self.n_tokens = n_tokens
+        self.embedding_init = embedding_init
+        self.freeze_embedding = freeze_embedding
 
     input_type_ = _fitted_attribute(
         "input_type_", lambda self: self._input_spec.kind, "How X was read in fit."
@@ -556,7 +581,8 @@ class SupervisedRNN(BaseRNN):
         )
         self._check_training_data(data, spec)
         n_inputs = spec.width if spec.kind == DENSE else spec.n_tokens
-        self._build(new, fresh, incremental, n_inputs, new._task.n_outputs, spec.kind)
+        embedding = self._embedding_table(spec) if fresh else None
+        self._build(new, fresh, incremental, n_inputs, new._task.n_outputs, spec.kind, embedding)
         train, held_out = self._split_validation(new, data, weights, targets, incremental)
         size = min(200, len(train)) if self.batch_size == "auto" else self.batch_size
         batches = SequenceBatches(
@@ -618,9 +644,15 @@ class SupervisedRNN(BaseRNN):
         return data, spec, stream
 
     def _declare_vocabulary(self, spec, data):
-        """``spec`` with the ``n_tokens`` parameter's vocabulary size, which
-        the first block of a ``partial_fit`` stream cannot show."""
-        if self.n_tokens is None or spec.kind == DENSE:
+        """``spec`` with the vocabulary size that the ``n_tokens`` parameter
+        or the rows of ``embedding_init`` declare, which the first block of
+        a ``partial_fit`` stream cannot show."""
+        if spec.kind == DENSE:
+            return spec
+        if self.embedding_init is not None and self.n_tokens is None:
+            rows = len(self.embedding_init)
+            return dataclasses.replace(spec, n_tokens=max(rows, spec.n_tokens))
+        if self.n_tokens is None:
             return spec
         if spec.n_tokens > self.n_tokens:
             raise ValueError(
@@ -631,6 +663,45 @@ class SupervisedRNN(BaseRNN):
             )
         check_vocabulary_size(self.n_tokens, data, f"n_tokens={self.n_tokens} asks for")
         return dataclasses.replace(spec, n_tokens=self.n_tokens)
+
+    def _embedding_dim(self):
+        if self.embedding_init is None:
+            return self.embedding_dim
+        return np.shape(self.embedding_init)[1] if np.ndim(self.embedding_init) == 2 else None
+
+    def _frozen(self):
+        return ("W_emb",) if self.freeze_embedding and self._embedding_dim() else ()
+
+    def _embedding_table(self, spec):
+        """``embedding_init`` as a float64 table, checked against X and the
+        other parameters; None without it."""
+        if self.embedding_init is None:
+            if self.freeze_embedding and self.embedding_dim is None:
+                raise ValueError(
+                    "freeze_embedding=True keeps an embedding table as it starts, but "
+                    "there is none: set embedding_init (or embedding_dim)."
+                )
+            return None
+        if spec.kind == DENSE:
+            raise ValueError(
+                "embedding_init gives embeddings of token ids, but X holds real-valued "
+                "features. Pass integer token ids, or set embedding_init=None."
+            )
+        table = check_array(self.embedding_init, dtype=np.float64, input_name="embedding_init")
+        rows, width = table.shape
+        fix = "Build it from the fitted vectorizer with skrnn.text.embedding_matrix."
+        if self.embedding_dim is not None and self.embedding_dim != width:
+            raise ValueError(
+                f"embedding_init has {width} columns but embedding_dim={self.embedding_dim}; "
+                "leave embedding_dim None to take the table's width."
+            )
+        if rows != spec.n_tokens:
+            raise ValueError(
+                f"embedding_init has {rows} rows, one per token id, but the model needs "
+                f"{spec.n_tokens} (X holds ids up to {spec.n_tokens - 1}, or n_tokens "
+                f"says so). {fix}"
+            )
+        return table
 
     def _check_X(self, X, spec):
         """X as :class:`~skrnn._sequences.SequenceData`, as the fitted

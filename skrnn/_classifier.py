@@ -100,6 +100,8 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         dtype="float32",
         input_type="auto",
         n_tokens=None,
+        embedding_init=None,
+        freeze_embedding=False,
         pooling="last",
         class_weight=None,
     ):
@@ -140,6 +142,8 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
             dtype=dtype,
             input_type=input_type,
             n_tokens=n_tokens,
+            embedding_init=embedding_init,
+            freeze_embedding=freeze_embedding,
         )
         self.pooling = pooling
         self.class_weight = class_weight

@@ -177,6 +177,17 @@ FRAGMENTS = {
         ``fit`` or ``partial_fit`` call plus one, which is too few when
         ``partial_fit`` sees the data in blocks (ids beyond it are read as
         unknown). Ignored for real-valued input.
+    embedding_init : array-like of shape (n_tokens, embedding_dim) or None, default={embedding_init}
+        For token ids: the table the embedding starts from, one row per id
+        of the fitted :class:`SequenceVectorizer` (row 0 padding, row 1
+        unknown), for example pretrained word vectors arranged by
+        :func:`skrnn.text.embedding_matrix`. Its width is ``embedding_dim``
+        (None takes it), its rows the vocabulary size. None draws the
+        embedding at random.
+    freeze_embedding : bool, default={freeze_embedding}
+        Keep the embedding table as it starts (Keras' ``trainable=False``,
+        PyTorch's ``from_pretrained(freeze=True)``): it is not trained and
+        takes no L2 penalty.
 """,
 }
 

@@ -216,13 +216,23 @@ class RecurrentNetwork:
         suffix = f".{key}"
         return {name[: -len(suffix)]: v for name, v in views.items() if name.endswith(suffix)}
 
-    def weight_mask(self):
-        """1 for weights (penalised by L2), 0 for biases, as a flat vector."""
+    def weight_mask(self, frozen=()):
+        """1 for weights (penalised by L2), 0 for biases and for the
+        ``frozen`` parameters, as a flat vector."""
         mask = np.zeros_like(self.coef)
         views = self._views(mask)
         for name, _, is_weight in self._layout:
-            views[name][...] = is_weight
+            views[name][...] = is_weight and name not in frozen
         return mask
+
+    def positions(self, names):
+        """The flat positions of the named parameters (a slice each)."""
+        starts = np.cumsum([0] + [int(np.prod(shape)) for _, shape, _ in self._layout])
+        return [
+            slice(start, stop)
+            for (name, _, _), start, stop in zip(self._layout, starts, starts[1:])
+            if name in names
+        ]
 
     def new_grad(self):
         """A zeroed flat gradient vector and its named views."""
@@ -277,10 +287,11 @@ class RecurrentNetwork:
         self.params = self._views(self.coef)
 
     # ----------------------------------------------------------- initialising
-    def initialize(self, rng, recurrent_init="uniform", forget_bias=0.0):
+    def initialize(self, rng, recurrent_init="uniform", forget_bias=0.0, embedding=None):
         """The cells' own initialisation (PyTorch's), N(0, 1/E) embeddings
-        (a token's pre-activations then start at the lookup's scale), and a
-        Glorot-uniform output layer as MLPClassifier's, in storage order."""
+        (a token's pre-activations then start at the lookup's scale) or the
+        given ``embedding`` table (V, E), and a Glorot-uniform output layer
+        as MLPClassifier's, in storage order."""
         if self.embedding_dim is not None:
             W_emb = self.params["W_emb"]
             W_emb[...] = rng.normal(scale=1.0 / np.sqrt(W_emb.shape[1]), size=W_emb.shape)
@@ -291,6 +302,8 @@ class RecurrentNetwork:
         limit = np.sqrt(6.0 / sum(W_out.shape))
         W_out[...] = rng.uniform(-limit, limit, W_out.shape)
         self.params["b_out"][...] = 0.0
+        if embedding is not None:
+            self.params["W_emb"][...] = embedding
         for name in self.lookup_tables():
             self.params[name][0] = 0.0  # padding / missing id
         self.weights_changed()

@@ -93,6 +93,8 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
         dtype="float32",
         input_type="auto",
         n_tokens=None,
+        embedding_init=None,
+        freeze_embedding=False,
         pooling="last",
     ):
         super().__init__(
@@ -132,6 +134,8 @@ class RNNRegressor(RegressorMixin, SupervisedRNN):
             dtype=dtype,
             input_type=input_type,
             n_tokens=n_tokens,
+            embedding_init=embedding_init,
+            freeze_embedding=freeze_embedding,
         )
         self.pooling = pooling
 

@@ -117,6 +117,8 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
         dtype="float32",
         input_type="auto",
         n_tokens=None,
+        embedding_init=None,
+        freeze_embedding=False,
         class_weight=None,
     ):
         super().__init__(
@@ -156,6 +158,8 @@ class RNNSequenceTagger(LabelsMixin, SupervisedRNN):
             dtype=dtype,
             input_type=input_type,
             n_tokens=n_tokens,
+            embedding_init=embedding_init,
+            freeze_embedding=freeze_embedding,
         )
         self.class_weight = class_weight
 

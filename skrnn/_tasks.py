@@ -162,9 +162,8 @@ class Task:
 class _LabelTask(Task):
     """Labels encoded once: the classifier's and the tagger's."""
 
-    def __init__(self, encoder, owner):
+    def __init__(self, encoder):
         self.encoder = encoder
-        self.owner = owner
 
     @property
     def classes_(self):
@@ -254,7 +253,7 @@ class ClassificationTask(_LabelTask):
     @classmethod
     def learn(cls, y, data, spec, owner, classes=None, dtype=None):
         labels = cls._labels(y, data)
-        task = cls(cls._learn_labels(labels, owner, classes), owner)
+        task = cls(cls._learn_labels(labels, owner, classes))
         return task, task._codes(labels, None)
 
     def targets(self, y, data, spec, classes=None):
@@ -285,14 +284,14 @@ class TaggingTask(_LabelTask):
     def reads_stream(X, y):
         return is_stream(X, y)
 
-    def __init__(self, encoder, owner, label_layout):
-        super().__init__(encoder, owner)
+    def __init__(self, encoder, label_layout):
+        super().__init__(encoder)
         self.label_layout = label_layout
 
     @classmethod
     def learn(cls, y, data, spec, owner, classes=None, dtype=None):
         labels, layout = cls._labels(y, data, spec)
-        task = cls(cls._learn_labels(labels, owner, classes), owner, layout)
+        task = cls(cls._learn_labels(labels, owner, classes), layout)
         return task, task._codes(labels, None)
 
     def targets(self, y, data, spec, classes=None):

@@ -47,6 +47,9 @@ class Trainer:
     baseline : float
         The loss of a model that knows nothing (:func:`baseline_loss`); with
         the first batch's loss it is the reference that tells divergence.
+    frozen : tuple of str
+        Parameters that are not trained (a frozen embedding): their gradient
+        is always 0 and the L2 term leaves them alone.
     """
 
     #: an epoch whose mean loss exceeds this many times the reference loss
@@ -67,8 +70,10 @@ class Trainer:
         baseline=0.0,
         input_dropout=0.0,
         output_dropout=0.0,
+        frozen=(),
     ):
         self.network = network
+        self.frozen = network.positions(frozen)
         self.input_dropout = input_dropout
         self.output_dropout = output_dropout
         self.baseline = baseline
@@ -83,7 +88,7 @@ class Trainer:
         self.dropout = dropout
         self.rng = rng
         self.grad, self.grads = network.new_grad()
-        self.l2_mask = network.weight_mask() if alpha else None
+        self.l2_mask = network.weight_mask(frozen) if alpha else None
         self.ws = network.workspace()
 
     def loss_and_gradient(
@@ -106,6 +111,8 @@ class Trainer:
         )
         loss, d_out = self.loss(out.reshape(-1, network.n_outputs), target, weight)
         network.backward(d_out, cache, self.grads)
+        for part in self.frozen:
+            self.grad[part] = 0.0
         if penalty:
             loss += self.add_penalty(batch.n_sequences if n_samples is None else n_samples)
         return loss, cache

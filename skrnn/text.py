@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._persistence import PersistenceMixin
 from ._sequences import PAD_ID, UNKNOWN_ID
 
-__all__ = ["SequenceVectorizer", "word_shape"]
+__all__ = ["SequenceVectorizer", "embedding_matrix", "word_shape"]
 
 PAD_TOKEN = ""
 UNKNOWN_TOKEN = "[UNK]"
@@ -536,3 +536,113 @@ class SequenceVectorizer(
     # sklearn's common checks feed numeric arrays, which this transformer
     # rejects by design; tests/test_text.py checks its contract instead.
     _skip_common_checks = True
+
+
+def embedding_matrix(vectorizer, vectors, *, encoding="utf-8"):
+    """An embedding table aligned with a fitted vectorizer's ids, for the
+    ``embedding_init`` parameter of the RNN estimators.
+
+    Row ``i`` is the vector of the token of id ``i``. A token without a
+    vector is treated as the vectorizer treats a token outside its
+    vocabulary: its row is the unknown row, row 1, the mean of the vectors
+    found. Row 0 (padding) is zero. With ``token_features``, a feature
+    ``'word=the'`` or ``'lower=the'`` takes the vector of ``'the'``.
+
+    Parameters
+    ----------
+    vectorizer : SequenceVectorizer
+        Fitted; its vocabulary orders the rows.
+    vectors : dict of str to array-like, or str or path-like
+        A ``{token: vector}`` mapping, or a word-vector text file in the
+        GloVe or fastText ``.vec`` format (a token and its values on each
+        line, separated by spaces; fastText's first line, the counts, is
+        skipped). Only the vocabulary's lines are kept, so a large file
+        costs no more memory than the table.
+    encoding : str, default='utf-8'
+        The file's encoding.
+
+    Returns
+    -------
+    table : ndarray of shape (n_tokens, embedding_dim)
+        ``n_tokens = len(vectorizer.get_feature_names_out())``.
+
+    Examples
+    --------
+    >>> from skrnn import SequenceVectorizer
+    >>> from skrnn.text import embedding_matrix
+    >>> vectorizer = SequenceVectorizer().fit(["good film", "bad film"])
+    >>> vectorizer.get_feature_names_out().tolist()
+    ['', '[UNK]', 'film', 'bad', 'good']
+    >>> embedding_matrix(vectorizer, {"good": [1.0, 0.0], "bad": [-1.0, 0.0]})
+    array([[ 0.,  0.],
+           [ 0.,  0.],
+           [ 0.,  0.],
+           [-1.,  0.],
+           [ 1.,  0.]])
+    """
+    check_is_fitted(vectorizer)
+    names = vectorizer.get_feature_names_out()
+    wanted = {_vector_key(name): i for i, name in enumerate(names[2:], start=2)}
+    found = _read_vectors(vectors, wanted, encoding)
+    if not found:
+        raise ValueError(
+            "No token of the vectorizer's vocabulary has a vector in `vectors`. Check "
+            "that the vectors are for the same tokens (case, lowercase=...)."
+        )
+    width = len(next(iter(found.values())))
+    table = np.zeros((len(names), width))
+    rows = [i for i, name in enumerate(names[2:], start=2) if _vector_key(name) in found]
+    table[rows] = [found[_vector_key(names[i])] for i in rows]
+    table[UNKNOWN_ID] = table[rows].mean(axis=0)
+    missing = [i for i in range(2, len(names)) if _vector_key(names[i]) not in found]
+    table[missing] = table[UNKNOWN_ID]
+    return table
+
+
+def _vector_key(token):
+    """The word a vocabulary entry stands for: a feature's word, or itself."""
+    for prefix in ("word=", "lower="):
+        if token.startswith(prefix):
+            return token[len(prefix) :]
+    return token
+
+
+def _read_vectors(vectors, wanted, encoding):
+    """``{token: vector}`` of the tokens in ``wanted``, from a mapping or a
+    word-vector file; every vector of one width."""
+    if isinstance(vectors, dict):
+        items = (
+            (t, np.asarray(v, dtype=float), "vectors") for t, v in vectors.items() if t in wanted
+        )
+    else:
+        items = _vector_lines(vectors, encoding, wanted)
+    found, width = {}, None
+    for token, vector, where in items:
+        width = len(vector) if width is None else width
+        if vector.ndim != 1 or len(vector) != width or not np.isfinite(vector).all():
+            raise ValueError(
+                f"{where}: the vector of {token!r} is not {width} finite values like "
+                "the first one found. Give every token a vector of one width."
+            )
+        found[token] = vector
+    return found
+
+
+def _vector_lines(path, encoding, wanted):
+    """``(token, vector, 'path:line')`` of the ``wanted`` tokens of a GloVe
+    or fastText text file (the values of other lines are never parsed)."""
+    with open(path, encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            fields = line.rstrip("\n").rstrip().split(" ")
+            if number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
+                continue  # fastText's header: how many vectors, how wide
+            if len(fields) < 2 or fields[0] not in wanted:
+                continue  # a blank line, or a token the vocabulary lacks
+            try:
+                vector = np.array(fields[1:], dtype=float)
+            except ValueError:
+                raise ValueError(
+                    f"{path}:{number}: the values after {fields[0]!r} are not numbers. "
+                    "Each line is a token and its values, separated by spaces."
+                ) from None
+            yield fields[0], vector, f"{path}:{number}"

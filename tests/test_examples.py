@@ -131,3 +131,16 @@ def test_the_distributed_example_without_its_extra_says_what_to_install(monkeypa
     )
     with pytest.raises(SystemExit, match=r'dask_ml.*pip install "skrnn\[distributed\]"'):
         example.require_distributed()
+
+
+def test_the_time_series_example_names_every_missing_file_at_once(tmp_path, monkeypatch):
+    from skrnn.datasets import _ts
+
+    monkeypatch.setattr(_ts, "UCR_URL", "http://127.0.0.1:9/{name}.zip")  # nothing listens
+    monkeypatch.setattr("skrnn.datasets._fetch.time.sleep", lambda seconds: None)
+    example = load_example("time_series")
+    with pytest.raises(OSError) as info:
+        example.fetch_problems(["GunPoint", "BasicMotions"], data_home=tmp_path)
+    message = str(info.value)
+    assert "- GunPoint:" in message and "- BasicMotions:" in message
+    assert "GunPoint.zip" in message and "BasicMotions_TRAIN.ts (unzipped)" in message

@@ -117,3 +117,28 @@ def test_the_real_files_where_they_are(data_home):
     for source in ("amazon", "yelp"):
         reviews = fetch_sentiment_sentences(source, data_home=data_home)
         assert len(reviews.data) == 1000 and reviews.target.sum() == 500
+
+
+def test_an_archive_placed_by_hand_serves_its_members(tmp_path, monkeypatch):
+    from skrnn.datasets import _ts, fetch_ucr
+
+    home = tmp_path / "cache"
+    (home / "ucr").mkdir(parents=True)
+    text = "@univariate true\n@classLabel true a b\n@data\n1,2:a\n3,4:b\n"
+    write_zip(home / "ucr" / "Toy.zip", {"Toy/Toy_TRAIN.ts": text, "Toy/Toy_TEST.ts": text})
+    monkeypatch.setattr(_ts, "UCR_URL", "http://127.0.0.1:9/{name}.zip")  # never reached
+    X, y = fetch_ucr("Toy", data_home=home)
+    assert y.tolist() == ["a", "b"] and (home / "ucr" / "Toy_TRAIN.ts").read_text() == text
+    assert (home / "ucr" / "Toy.zip").exists()  # the archive is kept
+
+
+def test_the_offline_message_names_the_archive_and_its_member(tmp_path, monkeypatch):
+    from skrnn.datasets import _ts, fetch_ucr
+
+    monkeypatch.setattr(_ts, "UCR_URL", "http://127.0.0.1:9/{name}.zip")
+    home = tmp_path / "cache"
+    with pytest.raises(OSError) as info:
+        fetch_ucr("Toy", data_home=home, download_if_missing=False)
+    message = str(info.value)
+    assert str(home / "ucr" / "Toy.zip") in message and "Toy_TRAIN.ts (unzipped)" in message
+    assert not (home / "ucr").exists() or not list((home / "ucr").iterdir())

@@ -34,12 +34,14 @@ DATA_HOME_CONSTRAINTS = {
 @dataclass(frozen=True)
 class RemoteFile:
     """A file of a public data set: where it lives in the cache, where it is
-    published, and the sha256 of its bytes as the cache keeps them (None
-    where no checksum could be recorded)."""
+    published, the sha256 of its bytes as the cache keeps them (None where no
+    checksum could be recorded) and, for a file published inside an archive,
+    where in the cache the archive as downloaded may be placed instead."""
 
     path: str
     url: str
     sha256: str | None
+    archive: str | None = None
 
 
 class MissingDataFile(OSError):
@@ -86,14 +88,14 @@ def fetch_file(remote, data_home=None, *, download_if_missing=True, transform=No
 
     A cached file whose checksum does not match is kept as it is and
     reported (:class:`ChecksumMismatch`, with both digests): it may be a
-    file the user placed. ``transform`` (bytes and their url -> bytes) turns the published
-    bytes into what the cache keeps (an archive member, say) before the
-    checksum is checked; a download that fails it is not kept.
+    file the user placed. ``transform`` (bytes and where they are from ->
+    bytes) turns the published bytes into what the cache keeps (an archive
+    member, say) before the checksum is checked; a download that fails it
+    is not kept. Where ``remote.archive`` names an archive placed in the
+    cache by hand, it is read instead of downloading (and kept).
     """
     home = get_data_home(data_home)
-    path = home / remote.path
-    if not path.resolve().is_relative_to(home.resolve()):
-        raise ValueError(f"{remote.path!r} would lie outside the data cache {home}.")
+    path, archive = (_in_cache(home, name) for name in (remote.path, remote.archive))
     if path.exists():
         digest = None if remote.sha256 is None else _sha256(path.read_bytes())
         if digest == remote.sha256:
@@ -103,18 +105,11 @@ def fetch_file(remote, data_home=None, *, download_if_missing=True, transform=No
             f"{remote.sha256}. The file was left as it is: if it is not the file from "
             f"{remote.url}, move it away and fetch again."
         )
-    if not download_if_missing:
-        raise MissingDataFile(
-            f"{path} is not in the data cache and download_if_missing=False. Put the file "
-            f"from {remote.url} there, or allow the download."
-        )
-    data = _download(remote.url, path, home, retries)
-    if transform is not None:
-        data = transform(data, remote.url)
+    data, source = _published_bytes(remote, path, archive, download_if_missing, transform, retries)
     digest = _sha256(data)
     if remote.sha256 is not None and digest != remote.sha256:
         raise OSError(
-            f"The data downloaded from {remote.url} has sha256 {digest}, not the expected "
+            f"The data from {source} has sha256 {digest}, not the expected "
             f"{remote.sha256}, so it was not kept in {home}. The source may have "
             "changed; fetch the file by hand and check it."
         )
@@ -122,8 +117,46 @@ def fetch_file(remote, data_home=None, *, download_if_missing=True, transform=No
     return path
 
 
-def _download(url, path, home, retries):
-    """The bytes at ``url``, after up to ``retries`` tries (1 s, 2 s apart)."""
+def _published_bytes(remote, path, archive, download_if_missing, transform, retries):
+    """The bytes the cache keeps at ``path``, from the archive placed by hand
+    or from a download, and where they came from."""
+    if archive is not None and archive.exists():
+        source = str(archive)
+        data = archive.read_bytes()
+    elif not download_if_missing:
+        raise MissingDataFile(
+            f"{path} is not in the data cache and download_if_missing=False. "
+            f"{_where_to_put(remote, path, archive)} Or allow the download."
+        )
+    else:
+        source = remote.url
+        data = _download(remote, path, archive, retries)
+    return (data if transform is None else transform(data, source)), source
+
+
+def _in_cache(home, name):
+    """The path of ``name`` in the cache (None for None), never outside it."""
+    if name is None:
+        return None
+    path = home / name
+    if not path.resolve().is_relative_to(home.resolve()):
+        raise ValueError(f"{name!r} would lie outside the data cache {home}.")
+    return path
+
+
+def _where_to_put(remote, path, archive):
+    """Where a file fetched by hand goes: the file itself, or its archive."""
+    if archive is None:
+        return f"Download {remote.url} and put it at {path}."
+    return (
+        f"Download {remote.url} and put the archive as it is at {archive}, or its "
+        f"member {path.name} (unzipped) at {path}."
+    )
+
+
+def _download(remote, path, archive, retries):
+    """The bytes at ``remote.url``, after up to ``retries`` tries (1 s, 2 s apart)."""
+    url = remote.url
     for attempt in range(retries):
         try:
             with urllib.request.urlopen(url, timeout=30) as response:
@@ -137,9 +170,9 @@ def _download(url, path, home, retries):
         if attempt + 1 < retries:
             time.sleep(2**attempt)
     raise OSError(
-        f"Could not download {url} ({reason}). Without a network, fetch it elsewhere "
-        f"and put it at {path}, in the data cache {home} (the data_home argument or "
-        "$SKRNN_DATA chooses another folder)."
+        f"Could not download {url} ({reason}). Without a network: "
+        f"{_where_to_put(remote, path, archive)} (The data_home argument or $SKRNN_DATA "
+        "chooses another cache folder.)"
     )
 
 

@@ -147,6 +147,8 @@ def fetch_tiny_shakespeare(subset="train", *, data_home=None, download_if_missin
 
 
 SENTIMENT_ZIP = "https://archive.ics.uci.edu/static/public/331/sentiment+labelled+sentences.zip"
+#: where the archive as downloaded may be placed in the cache by hand
+SENTIMENT_ARCHIVE = "sentiment/sentiment+labelled+sentences.zip"
 #: sha256 of each file as cached: the zip's member with CRLF turned into LF
 #: and a final newline (the published zip's own checksum was not recorded;
 #: none was available for the imdb part, which is used unchecked)
@@ -196,8 +198,9 @@ def fetch_sentiment_sentences(
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     data_home : str or path-like, default=None
-        The data cache (see :func:`get_data_home`); a folder holding
-        ``sentiment/<source>_labelled.txt`` placed by hand works too.
+        The data cache (see :func:`get_data_home`). Without a network, place
+        the archive as downloaded there, ``sentiment/sentiment+labelled+sentences.zip``,
+        or its member ``sentiment/<source>_labelled.txt``.
     download_if_missing : bool, default=True
         Download the file if the cache lacks it; otherwise raise ``OSError``.
 
@@ -209,7 +212,7 @@ def fetch_sentiment_sentences(
     (data, target) : tuple if ``return_X_y`` is True
     """
     file, sha256 = SENTIMENT_FILES[source]
-    remote = RemoteFile(f"sentiment/{file}", SENTIMENT_ZIP, sha256)
+    remote = RemoteFile(f"sentiment/{file}", SENTIMENT_ZIP, sha256, SENTIMENT_ARCHIVE)
     path = fetch_file(
         remote,
         data_home,

@@ -242,8 +242,9 @@ def fetch_ucr(name, subset="train", *, data_home=None, download_if_missing=True)
     subset : {'train', 'test'}, default='train'
         The archive's own split.
     data_home : str or path-like, default=None
-        The data cache (see :func:`get_data_home`); a folder holding
-        ``ucr/<name>_TRAIN.ts`` placed by hand works too.
+        The data cache (see :func:`get_data_home`). Without a network, place
+        the archive as downloaded there, ``ucr/<name>.zip``, or its members
+        ``ucr/<name>_TRAIN.ts`` and ``ucr/<name>_TEST.ts``.
     download_if_missing : bool, default=True
         Download the file if the cache lacks it; otherwise raise ``OSError``.
 
@@ -260,7 +261,9 @@ def fetch_ucr(name, subset="train", *, data_home=None, download_if_missing=True)
             "digits and '-' ('GunPoint', 'BasicMotions', 'PEMS-SF'), never a path."
         )
     file = f"{name}_{subset.upper()}.ts"
-    remote = RemoteFile(f"ucr/{file}", UCR_URL.format(name=name), UCR_SHA256.get(file))
+    remote = RemoteFile(
+        f"ucr/{file}", UCR_URL.format(name=name), UCR_SHA256.get(file), f"ucr/{name}.zip"
+    )
     path = fetch_file(
         remote, data_home, download_if_missing=download_if_missing, transform=zip_member(file)
     )
