@@ -66,13 +66,14 @@ class PerStep(PerSequence):
     def batch_targets(self, targets, batch, dtype, weights=None):
         """Time-major targets of the batch's steps (0 on padded steps); the
         loss is the mean over its real steps, weighted by ``weights`` (one
-        per step, as ``targets``) if given."""
+        per step, as ``targets``) if given. Every sequence of a training
+        batch has a real step (``SequenceBatches`` leaves the others out)."""
         position, real = batch.step_positions()  # (T, B)
-        position = np.minimum(position, max(len(targets) - 1, 0))
-        target = np.where(real, targets[position], 0).ravel() if len(targets) else position.ravel()
+        position = np.minimum(position, len(targets) - 1)
+        target = np.where(real, targets[position], 0).ravel()
         if weights is None:
             mask = real.ravel()
-            return target, (mask.astype(dtype) / mask.sum() if mask.any() else None)
+            return target, mask.astype(dtype) / mask.sum()
         return target, _normalised(np.where(real, weights[position], 0).ravel(), dtype)
 
     def new_predictions(self, lengths, n_outputs):
