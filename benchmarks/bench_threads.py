@@ -1,5 +1,5 @@
-"""skrnn's speed with 1 and 2 BLAS threads, on an idle machine and with one
-core kept busy by another process.
+"""skrnn's speed with 1 and 2 BLAS threads and with its own thread rule, on
+an idle machine and with one core kept busy by another process.
 
 Workloads (benchmarks/README.md, "BLAS threads"): W1 (bench_fit.py) dense
 and tokens, one epoch, for each cell asked; the character LM (bench_lm.py),
@@ -7,11 +7,15 @@ one epoch; a tagger (2,048 sequences of 30 token ids from 5,000, 17 tags,
 bidirectional GRU of 64, batches of 32, one epoch); W1's predict_proba of
 all 2,048 sequences, and of one sequence (the median of 200 calls).
 
-Every measurement runs in a fresh process whose BLAS threads threadpoolctl
-sets; the configurations take turns for two rounds and the best time of
-each counts. "busy" keeps one core spinning in a separate process (bounded
-in time) while the measurement runs. Prints seconds and the 1-thread /
-2-thread ratio (below 1: one thread is faster).
+Every measurement runs in a fresh process. "1" and "2" fix the BLAS
+threads with threadpoolctl and turn skrnn's rule off
+(SKRNN_BLAS_THREADS=off): "2" is what skrnn did before it had a rule, BLAS's
+own choice on 2 cores. "rule" leaves the count to skrnn (the default,
+SKRNN_BLAS_THREADS=auto). The configurations take turns for two rounds and
+the best time of each counts. "busy" keeps one core spinning in a separate
+process (bounded in time) while the measurement runs. Prints seconds and
+the rule's time over the best fixed count's (1.00: the rule chose as well
+as the better of the two).
 
     python benchmarks/bench_threads.py [--repeats 2] [--cell rnn gru lstm]
 """
@@ -77,13 +81,16 @@ def predict_calls(cell, one):
 
 def _timed(factory, args, threads, repeats):
     """In a worker: ``repeats`` runs of ``factory(*args)`` with ``threads``
-    BLAS threads, after a warm-up."""
+    BLAS threads ("rule": skrnn's choice), after a warm-up."""
+    import contextlib
     import warnings
 
     from threadpoolctl import threadpool_limits
 
     warnings.simplefilter("ignore")
-    with threadpool_limits(threads, user_api="blas"):
+    os.environ["SKRNN_BLAS_THREADS"] = "auto" if threads == "rule" else "off"
+    limit = contextlib.nullcontext() if threads == "rule" else threadpool_limits(threads, "blas")
+    with limit:
         run = factory(*args)
         run()
         return min(run() for _ in range(repeats))
@@ -123,13 +130,18 @@ def main():
         workloads.append((f"predict 2048 {cell}", predict_calls, (cell, False)))
         workloads.append((f"predict 1 {cell}", predict_calls, (cell, True)))
     workloads.append(("char LM rnn", lm_epoch, (load_kafka(), "rnn")))
-    print(f"{'workload':22} {'machine':7} {'1 thread s':>11} {'2 threads s':>12} {'1/2':>6}")
+    print(f"{'workload':22} {'machine':7} {'1 thread s':>11} {'2 threads s':>12} {'rule s':>9}"
+          f" {'rule/best':>10}")  # fmt: skip
     for name, factory, factory_args in workloads:
         for busy in (False, True):
-            jobs = [(factory, factory_args, threads) for threads in (1, 2)]
-            one, two = measure(jobs, args.repeats, busy)
+            jobs = [(factory, factory_args, threads) for threads in (1, 2, "rule")]
+            one, two, rule = measure(jobs, args.repeats, busy)
             machine = "busy" if busy else "idle"
-            print(f"{name:22} {machine:7} {one:11.4f} {two:12.4f} {one / two:6.2f}", flush=True)
+            print(
+                f"{name:22} {machine:7} {one:11.4f} {two:12.4f} {rule:9.4f} "
+                f"{rule / min(one, two):10.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

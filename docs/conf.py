@@ -53,6 +53,7 @@ numpydoc_class_members_toctree = False
 html_theme = "pydata_sphinx_theme"
 html_title = f"skrnn {version}"
 html_static_path = ["_static"]
+html_css_files = ["skrnn.css"]  # the gallery's output wraps
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
 
 sphinx_gallery_conf = {

@@ -54,7 +54,7 @@ def grid_search(max_iter=8):
     where the 24 fits run)."""
     pipeline = make_pipeline(
         SequenceVectorizer(min_df=2),
-        RNNClassifier(embedding_dim=32, max_iter=max_iter, random_state=0),
+        RNNClassifier(embedding_dim=32, pooling="last", max_iter=max_iter, random_state=0),
     )
     return GridSearchCV(pipeline, GRID, cv=3, n_jobs=-1)
 
@@ -113,7 +113,9 @@ def incremental_lstm(X, y, blocks=8, passes=3):
     block = -(-len(ids_train) // blocks)
     X_blocks = da.from_array(ids_train, chunks=(block, -1))
     y_blocks = da.from_array(y_train, chunks=block)
-    lstm = RNNClassifier(cell="lstm", hidden_size=32, embedding_dim=32, n_tokens=n_tokens)
+    lstm = RNNClassifier(
+        cell="lstm", pooling="last", hidden_size=32, embedding_dim=32, n_tokens=n_tokens
+    )
     model = Incremental(lstm.set_params(random_state=0), random_state=0)
     for _ in range(passes):  # each pass is one partial_fit per block, blocks shuffled
         model.partial_fit(X_blocks, y_blocks, classes=[0, 1])
@@ -128,7 +130,14 @@ def language_model_in_pieces(n_pieces=8):
     first piece shows)."""
     text = load_kafka()
     train, held_out = text[: int(0.9 * len(text))], text[int(0.9 * len(text)) :]
-    params = dict(hidden_size=64, seq_length=32, batch_size=1, random_state=0)
+    params = dict(
+        hidden_size=64,
+        cell="rnn",
+        learning_rate_init=0.002,
+        seq_length=32,
+        batch_size=1,
+        random_state=0,
+    )
     with tempfile.TemporaryDirectory() as folder:
         size = -(-len(train) // n_pieces)
         paths = []

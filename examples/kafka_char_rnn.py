@@ -39,6 +39,7 @@ def main(updates=10_000, random_state=0):
     text = load_kafka(strip_license=False)  # the seed trained on the whole file
     model = RNNLanguageModel(
         hidden_size=150,
+        cell="rnn",  # min-char-rnn's tanh cell
         seq_length=SEQ,
         batch_size=1,
         solver="adagrad",

@@ -23,6 +23,8 @@ def main(random_state=0):
     X_test, y_test = make_mod_sequences(100, 10, k=3, random_state=random_state + 1)
     tagger = RNNSequenceTagger(
         hidden_size=100,
+        cell="rnn",  # the seed's tanh cell, reading forwards
+        bidirectional=False,
         learning_rate_init=0.01,
         batch_size=10,
         max_iter=300,

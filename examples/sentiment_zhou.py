@@ -25,6 +25,8 @@ def build(random_state=0):
         SequenceVectorizer(),
         RNNClassifier(
             hidden_size=64,
+            cell="rnn",  # the seed's tanh cell, reading the last state
+            pooling="last",
             solver="sgd",
             learning_rate_init=0.02,
             momentum=0.0,

@@ -21,6 +21,8 @@ def sentiment_demo(random_state):
         SequenceVectorizer(),
         RNNClassifier(
             hidden_size=64,
+            cell="rnn",  # the seed's tanh cell, reading the last state
+            pooling="last",
             solver="sgd",
             learning_rate_init=0.02,
             momentum=0.0,
@@ -36,8 +38,8 @@ def sentiment_demo(random_state):
         f"{len(X_train)} train / {len(X_test)} test"
     )
     print(
-        "  make_pipeline(SequenceVectorizer(), RNNClassifier(hidden_size=64, "
-        "solver='sgd', learning_rate_init=0.02, batch_size=1, clip_value=1.0))"
+        "  make_pipeline(SequenceVectorizer(), RNNClassifier(hidden_size=64, cell='rnn', "
+        "pooling='last', solver='sgd', learning_rate_init=0.02, batch_size=1, clip_value=1.0))"
     )
     start = time.perf_counter()
     model.fit(X_train, y_train)
@@ -68,6 +70,7 @@ def kafka_demo(random_state, seconds):
     text = load_kafka()
     model = RNNLanguageModel(
         hidden_size=128,
+        cell="rnn",
         seq_length=50,
         batch_size=16,
         learning_rate_init=0.003,
@@ -77,7 +80,7 @@ def kafka_demo(random_state, seconds):
         f"Language model (characters): Kafka's Metamorphosis, {len(text)} "
         f"characters, for about {seconds:g} s"
     )
-    print("  RNNLanguageModel(hidden_size=128, seq_length=50, batch_size=16)")
+    print("  RNNLanguageModel(hidden_size=128, cell='rnn', seq_length=50, batch_size=16)")
     start = time.perf_counter()
     # two epochs at least, however slow the machine, so the loss shows its fall
     while getattr(model, "n_iter_", 0) < 2 or time.perf_counter() - start < seconds:

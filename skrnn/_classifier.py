@@ -67,7 +67,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         *,
         num_layers=1,
         bidirectional=False,
-        cell="rnn",
+        cell="gru",
         embedding_dim=None,
         dropout=0.0,
         input_dropout=0.0,
@@ -75,7 +75,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         recurrent_init="uniform",
         forget_bias=1.0,
         solver="adam",
-        learning_rate_init=0.001,
+        learning_rate_init=0.005,
         learning_rate="constant",
         power_t=0.5,
         momentum=0.9,
@@ -102,7 +102,7 @@ class RNNClassifier(LabelsMixin, ClassifierMixin, SupervisedRNN):
         n_tokens=None,
         embedding_init=None,
         freeze_embedding=False,
-        pooling="last",
+        pooling="max",
         class_weight=None,
     ):
         super().__init__(

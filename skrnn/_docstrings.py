@@ -16,7 +16,10 @@ FRAGMENTS = {
         outputs at every step.
     cell : {{'rnn', 'gru', 'lstm'}}, default='{cell}'
         Recurrent cell: 'rnn' is the tanh (Elman) cell, 'gru' and 'lstm' the
-        gated cells with PyTorch's equations and gate order.
+        gated cells with PyTorch's equations and gate order. The GRU is the
+        default because it learned every shared task at default settings,
+        where the tanh cell failed several (benchmarks/README.md,
+        "Defaults"); the tanh cell is 2-3 times cheaper per step.
     embedding_dim : int or None, default={embedding_dim}
         For token ids: learn an embedding of this many values per token, the
         first layer's input. None looks each token up directly in the first
@@ -58,7 +61,8 @@ FRAGMENTS = {
         tanh cell closely enough to memorise a few dozen sequences: there,
         prefer a gated cell or raise ``alpha`` (to 0.1-1).
     learning_rate_init : float, default={learning_rate_init}
-        Step size.
+        Step size. The default suits Adam on the gated cells (it was chosen
+        with them); lower it for SGD or for large networks.
     learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='{learning_rate}'
         The step size's schedule with 'sgd', as MLPClassifier's: constant;
         ``learning_rate_init / (t + 1) ** power_t`` after ``t`` samples; or
@@ -135,9 +139,10 @@ FRAGMENTS = {
         last real step (and the backward direction's after its first), or
         the mean or the largest value of every output over its real steps
         (padding never counts). 'last' suits sequences read to an end (a
-        sentence's sentiment); 'mean' helps when evidence is spread over a
-        long sequence, where the last state forgets the start; 'max' when
-        a short pattern anywhere decides (an event in a long signal). An
+        sentence's sentiment, a running total); 'mean' helps when evidence
+        is spread over a long sequence, where the last state forgets the
+        start; 'max' when a short pattern anywhere decides (an event in a
+        long signal), and it classified short texts as well as 'last'. An
         object with ``features`` and ``seed`` methods (a subclass of
         ``skrnn._readout.Readout``) reads the top layer as it decides.
 """,

@@ -13,6 +13,7 @@ from ._base import BaseRNN, _fitted_attribute
 from ._docstrings import fill_doc
 from ._sequences import PAD_ID, TOKENS, UNKNOWN_ID, SequenceData
 from ._tasks import NextTokenTask
+from ._threads import blas_threads
 from ._training import baseline_loss
 from .text import SequenceVectorizer
 
@@ -269,7 +270,7 @@ class RNNLanguageModel(BaseRNN):
         seq_length=35,
         hidden_size=128,
         num_layers=1,
-        cell="rnn",
+        cell="gru",
         embedding_dim=None,
         dropout=0.0,
         input_dropout=0.0,
@@ -277,7 +278,7 @@ class RNNLanguageModel(BaseRNN):
         recurrent_init="uniform",
         forget_bias=1.0,
         solver="adam",
-        learning_rate_init=0.002,
+        learning_rate_init=0.005,
         learning_rate="constant",
         power_t=0.5,
         momentum=0.9,
@@ -457,11 +458,12 @@ class RNNLanguageModel(BaseRNN):
             return float(np.log(np.maximum(proba, tiny)).sum()), cache
 
         total, count = 0.0, 0
-        for start in range(0, len(docs), SCORE_STREAMS):
-            windows = _Windows(docs[start : start + SCORE_STREAMS], SCORE_WINDOW)
-            state = np.zeros(network.state_shape(windows.n_streams))
-            total += sum(windows.run(network, score_step, state, np.float64))
-            count += windows.n_tokens
+        with blas_threads(len(docs)):
+            for start in range(0, len(docs), SCORE_STREAMS):
+                windows = _Windows(docs[start : start + SCORE_STREAMS], SCORE_WINDOW)
+                state = np.zeros(network.state_shape(windows.n_streams))
+                total += sum(windows.run(network, score_step, state, np.float64))
+                count += windows.n_tokens
         return total, count
 
     def score(self, X, y=None):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._cells import CELLS, Workspace, lookup_rows, scatter_rows
 from ._readout import TopLayer, make_readout, readout_name, to_direction
+from ._threads import blas_threads
 
 CELL_NAMES = tuple(CELLS)
 
@@ -483,14 +484,15 @@ class RecurrentNetwork:
         predictions, slots = units.new_predictions(lengths, self.n_outputs)
         width = self._cell.n_gates * self.n_directions * self.hidden_size
         start = 0
-        while start < len(order):
-            # as many sequences as fit the buffer at the chunk's longest length
-            longest = max(int(lengths[order[start]]), 1)
-            size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * width)))
-            chunk, start = order[start : start + size], start + size
-            batch = data.batch(index[chunk], np.float64)
-            out, _ = network.forward(batch, ws=ws)
-            units.place(predictions, slots[chunk[batch.order]], out, batch)
+        with blas_threads(len(order)):
+            while start < len(order):
+                # as many sequences as fit the buffer at the chunk's longest length
+                longest = max(int(lengths[order[start]]), 1)
+                size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * width)))
+                chunk, start = order[start : start + size], start + size
+                batch = data.batch(index[chunk], np.float64)
+                out, _ = network.forward(batch, ws=ws)
+                units.place(predictions, slots[chunk[batch.order]], out, batch)
         return predictions
 
 

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._network import LOSS_FUNCTIONS
 from ._optimizers import clip_gradients
+from ._threads import blas_threads
 
 
 class Trainer:
@@ -305,7 +306,7 @@ def run_lbfgs(trainer, batches, *, max_iter, max_fun, tol, record, verbose=False
     def objective(x):
         network.coef[...] = x
         network.weights_changed()
-        with np.errstate(over="ignore", invalid="ignore"):
+        with blas_threads(), np.errstate(over="ignore", invalid="ignore"):
             loss, grad = full_batch_objective(trainer, batches)
         return loss, grad.astype(np.float64)
 
@@ -472,19 +473,20 @@ def run_epochs(
     try:
         for _ in _epoch_range(n_epochs, verbose):
             start = time.perf_counter()
-            # Divergence is detected and reported below, not by numpy.
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = batches.epoch(trainer)
-                problem = _divergence(trainer, loss)
-            network.weights_changed()
-            if problem:
-                snapshot.restore(trainer, batches)
-                raise TrainingDiverged(
-                    f"Training diverged: {problem} in epoch {done + 1} of this call. "
-                    f"{_kept(done)} To go on, {hint}lower learning_rate_init, set "
-                    "clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
-                )
-            validation = validate() if validate is not None else None
+            with blas_threads():
+                # Divergence is detected and reported below, not by numpy.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = batches.epoch(trainer)
+                    problem = _divergence(trainer, loss)
+                network.weights_changed()
+                if problem:
+                    snapshot.restore(trainer, batches)
+                    raise TrainingDiverged(
+                        f"Training diverged: {problem} in epoch {done + 1} of this call. "
+                        f"{_kept(done)} To go on, {hint}lower learning_rate_init, set "
+                        "clip_norm (e.g. 5.0) or clip_value, or scale the inputs."
+                    )
+                validation = validate() if validate is not None else None
             n_iter = record(loss, validation)
             done += 1
             score = None if validation is None else validation[0]

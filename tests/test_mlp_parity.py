@@ -175,11 +175,11 @@ def test_lbfgs_solves_the_sentiment_seed(changed):
 @pytest.mark.parametrize("model_class", [RNNClassifier, RNNRegressor])
 def test_pooling_over_time(model_class):
     """Max pooling finds a short pattern anywhere in a long sequence, which
-    the last state forgets; mean pooling reads padding nowhere."""
+    the tanh cell's last state forgets; mean pooling reads padding nowhere."""
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(n, 2)) for n in rng.randint(2, 20, size=200)]
     y = np.array([s[:, 0].max() > 1.5 for s in X]).astype(int)
-    params = dict(hidden_size=8, learning_rate_init=0.01, max_iter=40, random_state=0)
+    params = dict(hidden_size=8, cell="rnn", learning_rate_init=0.01, max_iter=40, random_state=0)
     scores = {p: model_class(pooling=p, **params).fit(X, y).score(X, y) for p in ("last", "max")}
     assert scores["max"] > scores["last"] + 0.05
     mean = model_class(pooling="mean", **params).fit(X, y)
