@@ -80,10 +80,14 @@ LM_CANDIDATES = {
 SERIES = ("GunPoint", "BasicMotions", "ArrowHead")
 
 
-def timed(fit_and_score):
+def timed(fit_and_score, *args):
     start = time.perf_counter()
-    score = fit_and_score()
+    score = fit_and_score(*args)
     return float(score), time.perf_counter() - start
+
+
+def test_score(model, X_train, y_train, X_test, y_test):
+    return model.fit(X_train, y_train).score(X_test, y_test)
 
 
 def seed_scores(candidate, data_home):
@@ -91,7 +95,7 @@ def seed_scores(candidate, data_home):
     X_test, y_test = load_zhou_sentiment(subset="test", return_X_y=True)
     for state in range(5):
         model = make_pipeline(SequenceVectorizer(), RNNClassifier(**candidate, random_state=state))
-        yield f"state {state}", timed(lambda: model.fit(X_train, y_train).score(X_test, y_test))
+        yield f"state {state}", timed(test_score, model, X_train, y_train, X_test, y_test)
 
 
 def reviews_scores(candidate, data_home):
@@ -126,7 +130,7 @@ def series_scores(candidate, data_home):
             model = make_pipeline(
                 SequenceScaler(per_sequence=True), RNNClassifier(**candidate, random_state=state)
             )
-            score = timed(lambda: model.fit(X_train, y_train).score(X_test, y_test))
+            score = timed(test_score, model, X_train, y_train, X_test, y_test)
             yield f"{name} state {state}", score
 
 

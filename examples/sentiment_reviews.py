@@ -109,9 +109,7 @@ def models(full=False):
     return {
         **compared,
         "  ... tanh cell, word ids": rnn_model("rnn"),
-        "  ... tanh cell, token features (word, affixes)": rnn_model(
-            "rnn", token_features=affixes
-        ),
+        "  ... tanh cell, token features (word, affixes)": rnn_model("rnn", token_features=affixes),
         "  ... recipe, tanh cell": rnn_model("rnn", **RECIPE),
         "  ... recipe, bidirectional GRU": rnn_model("gru", bidirectional=True, **RECIPE),
         "  ... tanh cell, solver='lbfgs', alpha=1.0": rnn_model(
