@@ -21,8 +21,10 @@ running cluster instead, for example ``--scheduler tcp://10.0.0.5:8786``.
 """
 
 import argparse
+import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import joblib
@@ -155,6 +157,10 @@ def main(data_home=None, scheduler=None, max_iter=8):
     X, y = load_reviews(data_home)
     client = start_client(scheduler)
     print(f"cluster: {len(client.nthreads())} workers, threads {list(client.nthreads().values())}")
+    # the search trains a fixed max_iter epochs: say so once, not once per fit and worker
+    print(f"every fit trains {max_iter} epochs (ConvergenceWarnings silenced)")
+    client.run(warnings.filterwarnings, "ignore", message="Stochastic Optimizer")
+    warnings.filterwarnings("ignore", message="Stochastic Optimizer")
 
     start = time.perf_counter()
     remote = search_on_cluster(X, y, max_iter)
@@ -189,6 +195,8 @@ def main(data_home=None, scheduler=None, max_iter=8):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -15,6 +15,7 @@ them as 30 flat features.
 
 import argparse
 import importlib.util
+import sys
 import time
 import warnings
 
@@ -94,6 +95,8 @@ def plot(results, steps=200):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

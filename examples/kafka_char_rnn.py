@@ -23,6 +23,7 @@ the seed prints it. The text wraps around at its end, as in the seed.
 import argparse
 import importlib.util
 import os
+import sys
 import time
 
 import numpy as np
@@ -105,6 +106,8 @@ def plot(curve):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

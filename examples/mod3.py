@@ -12,6 +12,7 @@ steps right. Here: the same data and network, scored on 100 fresh sequences.
 
 import argparse
 import importlib.util
+import sys
 import time
 
 from skrnn import RNNSequenceTagger
@@ -64,6 +65,8 @@ def plot(tagger):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

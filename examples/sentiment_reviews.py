@@ -22,6 +22,7 @@ deliberately imbalanced subset.
 import argparse
 import importlib.util
 import os
+import sys
 import time
 
 import numpy as np
@@ -161,6 +162,8 @@ def plot(results, data_home=None):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

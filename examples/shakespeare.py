@@ -6,8 +6,8 @@ cache once (``--data-home`` points at another folder), holds out its own last
 10% for validation, trains an RNNLanguageModel on the rest and reports
 validation nats per character beside interpolated character n-gram models
 (Witten-Bell smoothing) computed here on the same split, then prints text
-generated at several temperatures. The default GRU (8 epochs, about 75 s on 2 cores) beats the best
-n-gram.
+generated at several temperatures. The default GRU (8 epochs, about 2 minutes on 2 cores) beats
+the best n-gram; 5 epochs do not (1.637 nats/char against the 5-gram's 1.623).
 
     python examples/shakespeare.py [--data-home PATH] [--epochs 8] [--cell gru]
 """
@@ -16,7 +16,9 @@ import argparse
 import importlib.util
 import math
 import os
+import sys
 import time
+import warnings
 from collections import Counter, defaultdict
 
 from skrnn import RNNLanguageModel
@@ -65,6 +67,7 @@ class WittenBellNgram:
 
 
 def main(data_home=None, epochs=8, cell="gru", hidden_size=256, orders=(3, 5, 7)):
+    warnings.filterwarnings("ignore", message="Stochastic Optimizer")  # a fixed number of epochs
     text = fetch_tiny_shakespeare(data_home=data_home)
     split = int(0.9 * len(text))
     train, valid = text[:split], text[split:]
@@ -121,6 +124,8 @@ def plot(results):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -44,6 +44,7 @@ The default run takes about a minute on 2 cores; ``--full`` adds OSULeaf
 import argparse
 import importlib.util
 import os
+import sys
 import time
 import warnings
 
@@ -224,6 +225,8 @@ def plot(results):
 
 
 if __name__ == "__main__":
+    if hasattr(sys.stdout, "reconfigure"):  # progress shows as it happens, piped too
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         description=__doc__.partition("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -1,4 +1,7 @@
-"""Token-level metrics for taggers: sklearn's metrics over flattened sequences.
+"""Metrics of label sequences: token-level metrics for taggers (sklearn's
+metrics over flattened sequences), and error rates of output sequences of
+their own length (exact match and edit distance, with one or several
+references per sample).
 
 Each function accepts y as a list of label sequences (as
 :meth:`RNNSequenceTagger.predict` returns it), a padded 2-D array, or a flat
@@ -15,19 +18,24 @@ form y has, and pass ``sample_weight`` on the same way.
 """
 
 import numpy as np
-from sklearn.metrics import accuracy_score, classification_report, f1_score
+from sklearn.metrics import accuracy_score, classification_report, f1_score, make_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import validate_params
 
 from ._sequences import flatten_label_pair
 
 __all__ = [
+    "edit_distance",
     "flat_accuracy_score",
     "flat_accuracy_scorer",
     "flat_classification_report",
     "flat_f1_score",
     "flat_f1_scorer",
     "flatten_label_sequences",
+    "neg_token_error_rate_scorer",
+    "sequence_accuracy_scorer",
+    "sequence_error_rate",
+    "token_error_rate",
 ]
 
 _TWO_LABELLINGS = {
@@ -197,3 +205,186 @@ class _FlatScorer:
 flat_accuracy_scorer = _FlatScorer(accuracy_score, "flat_accuracy_scorer")
 #: ``scoring=`` value: macro-averaged token F1.
 flat_f1_scorer = _FlatScorer(f1_score, "flat_f1_scorer", average="macro")
+
+
+# --------------------------------------------------- output sequences (seq2seq)
+_OUTPUTS = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "multiple_references": ["boolean"],
+    "sample_weight": ["array-like", None],
+}
+
+
+def _as_tokens(sequence):
+    """A sequence of labels as a tuple (a string as its characters)."""
+    if isinstance(sequence, str):
+        return tuple(sequence)
+    if np.ndim(sequence) != 1:
+        raise ValueError(
+            "Each output sequence must be a string or a 1-D list of labels; give "
+            "several references with multiple_references=True."
+        )
+    return tuple(np.asarray(sequence).tolist())
+
+
+def _references(y_true, y_pred, multiple_references):
+    """Every sample's references as tuples of tokens, and its prediction."""
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            f"y_true holds {len(y_true)} samples and y_pred {len(y_pred)}; give one "
+            "prediction per sample."
+        )
+    references = []
+    for refs in y_true:
+        refs = list(refs) if multiple_references else [refs]
+        if not refs:
+            raise ValueError(
+                "A sample of y_true has no reference; with multiple_references=True "
+                "give each sample a list of one or more correct outputs."
+            )
+        references.append([_as_tokens(r) for r in refs])
+    return references, [_as_tokens(p) for p in y_pred]
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between two token sequences.
+
+    Insertions, deletions and substitutions cost 1 each; computed one numpy
+    row per token of ``a``.
+
+    Parameters
+    ----------
+    a, b : str or sequence of hashable
+        The two sequences (a string as its characters).
+
+    Returns
+    -------
+    distance : int
+        The fewest edits that turn ``a`` into ``b``.
+
+    Examples
+    --------
+    >>> from skrnn.metrics import edit_distance
+    >>> edit_distance("kitten", "sitting")
+    3
+    >>> edit_distance(["K", "AE1", "T"], ["K", "AE1", "T", "S"])
+    1
+    """
+    a, b = list(a), np.asarray(list(b), dtype=object)
+    row = np.arange(len(b) + 1)
+    offsets = np.arange(len(b) + 1)
+    for i, token in enumerate(a, start=1):
+        substituted = row[:-1] + (b != token)
+        # best of: delete ``token`` (from above) or substitute (diagonal) ...
+        best = np.concatenate([[i], np.minimum(row[1:] + 1, substituted)])
+        # ... then insertions along the row: new[j] = min_k<=j best[k] + (j - k)
+        row = np.minimum.accumulate(best - offsets) + offsets
+    return int(row[-1])
+
+
+def _weights(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    weights = np.asarray(sample_weight, dtype=float)
+    if weights.shape != (n,):
+        raise ValueError(f"sample_weight holds {weights.size} weights for {n} samples.")
+    return weights
+
+
+@validate_params(_OUTPUTS, prefer_skip_nested_validation=True)
+def sequence_error_rate(y_true, y_pred, *, multiple_references=False, sample_weight=None):
+    """Share of predicted sequences that match none of their references:
+    1 - exact-match accuracy, the word error rate of grapheme-to-phoneme.
+
+    Parameters
+    ----------
+    y_true : list of sequences, or list of lists of sequences
+        The correct output of each sample: a string or a list of labels.
+        With ``multiple_references=True``, a list of correct outputs per
+        sample (a word with several pronunciations), any of which counts.
+    y_pred : list of sequences
+        The predicted output of each sample, a string or a list of labels.
+    multiple_references : bool, default=False
+        Whether each sample of ``y_true`` is a list of references.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample.
+
+    Returns
+    -------
+    rate : float
+        Between 0 (every output right) and 1.
+
+    Examples
+    --------
+    >>> from skrnn.metrics import sequence_error_rate
+    >>> sequence_error_rate(["2024-01-31", "1999-12-01"], ["2024-01-31", "1999-12-10"])
+    0.5
+    >>> tomato = [["T", "AH", "M", "EY", "T", "OW"], ["T", "AH", "M", "AA", "T", "OW"]]
+    >>> sequence_error_rate([tomato], [["T", "AH", "M", "AA", "T", "OW"]],
+    ...                     multiple_references=True)
+    0.0
+    """
+    references, predictions = _references(y_true, y_pred, multiple_references)
+    wrong = [all(p != r for r in refs) for refs, p in zip(references, predictions)]
+    weights = _weights(sample_weight, len(wrong))
+    return float(np.dot(weights, wrong) / weights.sum())
+
+
+@validate_params(_OUTPUTS, prefer_skip_nested_validation=True)
+def token_error_rate(y_true, y_pred, *, multiple_references=False, sample_weight=None):
+    """Edit distance to the closest reference over the references' length:
+    the phone, character or word error rate, summed over all samples.
+
+    Each sample counts the insertions, deletions and substitutions that turn
+    its prediction into its closest reference; the rate is their total over
+    the total length of those references (so it can exceed 1 when
+    predictions are much longer than the references).
+
+    Parameters
+    ----------
+    y_true : list of sequences, or list of lists of sequences
+        The correct output of each sample: a string (scored per character)
+        or a list of labels. With ``multiple_references=True``, a list of
+        correct outputs per sample.
+    y_pred : list of sequences
+        The predicted output of each sample.
+    multiple_references : bool, default=False
+        Whether each sample of ``y_true`` is a list of references.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample's edits and length.
+
+    Returns
+    -------
+    rate : float
+        0 when every prediction matches a reference.
+
+    Examples
+    --------
+    >>> from skrnn.metrics import token_error_rate
+    >>> token_error_rate([["K", "AE1", "T"]], [["K", "AH0", "T", "S"]])  # 1 sub + 1 ins
+    0.666...
+    """
+    references, predictions = _references(y_true, y_pred, multiple_references)
+    edits, lengths = [], []
+    for refs, p in zip(references, predictions):
+        distances = [edit_distance(p, r) for r in refs]
+        closest = int(np.argmin(distances))
+        edits.append(distances[closest])
+        lengths.append(len(refs[closest]))
+    weights = _weights(sample_weight, len(edits))
+    total = np.dot(weights, lengths)
+    if not total > 0:
+        raise ValueError("The references are empty: there is no token to score against.")
+    return float(np.dot(weights, edits) / total)
+
+
+def _sequence_accuracy(y_true, y_pred, sample_weight=None):
+    return 1.0 - sequence_error_rate(y_true, y_pred, sample_weight=sample_weight)
+
+
+#: ``scoring=`` value: exact-match accuracy of output sequences (higher is better).
+sequence_accuracy_scorer = make_scorer(_sequence_accuracy)
+#: ``scoring=`` value: the negated token error rate (higher is better, as sklearn's
+#: ``neg_`` scorers).
+neg_token_error_rate_scorer = make_scorer(token_error_rate, greater_is_better=False)

@@ -1,5 +1,7 @@
 """Fetchers of the public data sets the examples use (downloaded once, cached)."""
 
+import re
+
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
@@ -7,6 +9,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from ._conllu import load_conllu
 from ._fetch import DATA_HOME_CONSTRAINTS as _DATA_HOME
 from ._fetch import MissingDataFile, RemoteFile, fetch_file, say, zip_member
+from ._lines import utf8_lines
 
 UD_COMMIT = "30927439b9d383d21d0c86e647ba493cd89adf8c"
 UD_TREEBANKS = {
@@ -229,3 +232,75 @@ def fetch_sentiment_sentences(
     if return_X_y:
         return texts, target
     return Bunch(data=texts, target=target, target_names=np.array(["negative", "positive"]))
+
+
+CMUDICT = RemoteFile(
+    "cmudict/cmudict.dict",
+    "https://raw.githubusercontent.com/cmusphinx/cmudict/"
+    "0f8072f814306c5ee4fbf992ed853601b12c01f9/cmudict.dict",
+    "81917843c7f44ce2b094ac63873c2c7a4cf802040792c455ba3ca406891c3d22",
+)
+#: a pronunciation's phones: ARPAbet letters, a stress digit on vowels
+_PHONE = re.compile(r"[A-Z]{1,2}[012]?")
+
+
+def read_cmudict(path, stress=True):
+    """Words and pronunciations of a file in ``cmudict.dict``'s format
+    (``word PH1 PH2 ...``, alternatives as ``word(2) ...``, an optional
+    ``# comment``), in file order; ``path:line`` for a malformed line."""
+    words, pronunciations = [], []
+    for number, line in utf8_lines(path, "cmudict"):
+        entry = line.split("#", 1)[0].split()
+        if not entry:
+            continue
+        word, phones = entry[0], entry[1:]
+        if not phones or not all(_PHONE.fullmatch(p) for p in phones):
+            raise ValueError(
+                f"{path}:{number}: expected a word and its ARPAbet phones (such as "
+                f"'cat K AE1 T'), got {line[:80]!r}. Fix or remove the line."
+            )
+        words.append(re.sub(r"\(\d+\)$", "", word))
+        pronunciations.append(phones if stress else [p.rstrip("012") for p in phones])
+    return words, pronunciations
+
+
+@validate_params(
+    {"stress": ["boolean"], "return_X_y": ["boolean"], **_DATA_HOME},
+    prefer_skip_nested_validation=True,
+)
+def fetch_cmudict(*, stress=True, return_X_y=False, data_home=None, download_if_missing=True):
+    """The CMU Pronouncing Dictionary: English words and their pronunciations.
+
+    ``cmudict.dict`` from github.com/cmusphinx/cmudict at a pinned commit
+    (2024-12-17), downloaded once and checked by sha256: 135,166
+    pronunciations of about 126,000 words in ARPAbet, 39 phones with a
+    stress digit (0, 1, 2) on the vowels. A word with several pronunciations
+    has one entry per pronunciation, in the dictionary's order. License:
+    BSD-2-Clause-style (Carnegie Mellon University); keep its notice when
+    you redistribute the data.
+
+    Parameters
+    ----------
+    stress : bool, default=True
+        Keep the vowels' stress digits (``AH0``); False gives the 39 bare
+        phones (``AH``).
+    return_X_y : bool, default=False
+        Return ``(words, pronunciations)`` instead of a Bunch.
+    data_home : str or path-like, default=None
+        The data cache (see :func:`get_data_home`). Without a network, place
+        the file as published there: ``cmudict/cmudict.dict``.
+    download_if_missing : bool, default=True
+        Download the file if the cache lacks it; otherwise raise ``OSError``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (list of str: the words, lower case, one per
+        pronunciation) and ``target`` (list of list of str: the phones).
+    (data, target) : tuple if ``return_X_y`` is True
+    """
+    path = fetch_file(CMUDICT, data_home, download_if_missing=download_if_missing)
+    words, pronunciations = read_cmudict(path, stress)
+    if return_X_y:
+        return words, pronunciations
+    return Bunch(data=words, target=pronunciations)
