@@ -16,11 +16,16 @@ and never more than BLAS has when the work starts (so an outer
 holds). The environment variable ``SKRNN_BLAS_THREADS`` overrides the rule:
 a number fixes the count, ``"auto"`` (or unset) is the rule, ``"off"``
 leaves BLAS alone. Where ``/proc/stat`` does not exist (macOS, Windows),
-``"auto"`` leaves BLAS alone too.
+``"auto"`` leaves BLAS alone too, and so does work in any thread but the
+main one (OpenBLAS does not reliably take a count set from another thread);
+joblib's process workers and dask's worker processes each have a main
+thread of their own.
 """
 
 import contextlib
 import os
+import sys
+import threading
 import time
 
 #: the environment variable that overrides the rule
@@ -89,18 +94,25 @@ class CoreMeter:
 
 class BlasThreads:
     """The rule of this module, applied by :meth:`limit` around a piece of
-    work; nested calls keep the outer choice."""
+    work; nested pieces keep the outer one's choice."""
 
     def __init__(self, meter=None):
         self.meter = meter
         self.controller = None  # threadpoolctl's, made when first needed
-        self.depth = 0
+        self.modules_seen = 0  # len(sys.modules) when it was made
+        self.depth = 0  # nested pieces of work under way in the main thread
+        self.active = None  # threadpoolctl's limiter they run under
 
     def _blas(self):
-        if self.controller is None:
+        """threadpoolctl's controller of the loaded BLAS libraries, made
+        again after an import, which may have loaded another (scipy's own
+        OpenBLAS, say): finding the libraries costs milliseconds, counting
+        the modules nothing."""
+        if self.controller is None or len(sys.modules) != self.modules_seen:
             from threadpoolctl import ThreadpoolController
 
             self.controller = ThreadpoolController().select(user_api="blas")
+            self.modules_seen = len(sys.modules)
             self.meter = self.meter or CoreMeter()
         return self.controller
 
@@ -128,24 +140,25 @@ class BlasThreads:
 
     @contextlib.contextmanager
     def limit(self):
-        """Run the enclosed work with the rule's thread count."""
-        if self.depth:
-            self.depth += 1
-            try:
-                yield
-            finally:
-                self.depth -= 1
+        """Run the enclosed work with the rule's thread count; nested work
+        keeps the outer count. Only the main thread sets it: BLAS's count
+        belongs to the process, and OpenBLAS does not reliably take a count
+        set from another thread, so work in other threads (joblib's threading
+        backend, a threaded dask worker) leaves BLAS as it is."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
             return
-        count = self.count()
-        self.depth = 1
+        if self.depth == 0:
+            count = self.count()
+            self.active = None if count is None else self._blas().limit(limits=count)
+        self.depth += 1
         try:
-            if count is None:
-                yield
-            else:
-                with self._blas().limit(limits=count):
-                    yield
+            yield
         finally:
-            self.depth = 0
+            self.depth -= 1
+            if self.depth == 0 and self.active is not None:
+                self.active.restore_original_limits()
+                self.active = None
 
 
 #: the one rule of this process

@@ -4,6 +4,7 @@ override, and the count training and prediction really run with."""
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -158,3 +159,42 @@ def test_a_core_kept_busy_by_another_process_is_not_idle():
         spinner.kill()
         spinner.wait()
     assert len(meter.cpus) - idle >= 0.7
+
+
+def test_work_in_another_thread_leaves_blas_alone(monkeypatch):
+    """Only the main thread sets the count: work that starts in another
+    thread and ends after the main thread's neither changes nor restores
+    it, and the rule still applies afterwards."""
+    monkeypatch.delenv(_threads.ENVIRONMENT, raising=False)
+    rule = BlasThreads(FixedMeter(1.0))
+    entered, release = threading.Event(), threading.Event()
+
+    def other_thread():
+        with rule.limit():
+            entered.set()
+            release.wait(timeout=10)
+
+    with threadpool_limits(2, user_api="blas"):
+        worker = threading.Thread(target=other_thread, daemon=True)
+        with rule.limit():
+            assert blas_counts() == {1}
+            worker.start()
+            assert entered.wait(timeout=10) and rule.depth == 1
+        assert rule.depth == 0 and blas_counts() == {2}
+        release.set()
+        worker.join(timeout=10)
+        assert rule.depth == 0 and blas_counts() == {2}
+        with rule.limit():
+            assert blas_counts() == {1}
+
+
+def test_a_blas_library_loaded_after_the_first_use_is_limited_too(monkeypatch):
+    from threadpoolctl import ThreadpoolController
+
+    monkeypatch.delenv(_threads.ENVIRONMENT, raising=False)
+    rule = BlasThreads(FixedMeter(1.0))
+    rule._blas()
+    rule.controller = ThreadpoolController().select(user_api="blas", prefix="none")  # saw none
+    rule.modules_seen -= 1  # as after an import
+    with threadpool_limits(2, user_api="blas"), rule.limit():
+        assert blas_counts() == {1}
