@@ -50,6 +50,7 @@ class CoreMeter:
             cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()
         self.cpus = frozenset(cpus)
         self.stat_path = stat_path
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # per second
         self.last = None  # (seconds, busy CPU seconds of self.cpus, own CPU seconds)
         self.estimate = None
 
@@ -61,7 +62,6 @@ class CoreMeter:
                 lines = file.read().splitlines()
         except OSError:
             return None
-        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         busy = 0
         for line in lines:
             name, _, rest = line.partition(b" ")
@@ -71,7 +71,7 @@ class CoreMeter:
             values = [int(v) for v in rest.split()[:8]]
             busy += sum(values) - values[3] - values[4]
         own = os.times()
-        return time.monotonic(), busy / ticks, own.user + own.system
+        return time.monotonic(), busy / self.ticks, own.user + own.system
 
     def idle_cores(self):
         """How many of our cores no other process used since the last call
@@ -97,7 +97,7 @@ class BlasThreads:
     work; nested pieces keep the outer one's choice."""
 
     def __init__(self, meter=None):
-        self.meter = meter
+        self.meter = meter  # a CoreMeter, made when first needed
         self.controller = None  # threadpoolctl's, made when first needed
         self.modules_seen = 0  # len(sys.modules) when it was made
         self.depth = 0  # nested pieces of work under way in the main thread
@@ -113,7 +113,6 @@ class BlasThreads:
 
             self.controller = ThreadpoolController().select(user_api="blas")
             self.modules_seen = len(sys.modules)
-            self.meter = self.meter or CoreMeter()
         return self.controller
 
     def count(self):
@@ -133,6 +132,7 @@ class BlasThreads:
                 )
             return fixed
         ceiling = min((lib.num_threads for lib in self._blas().lib_controllers), default=1)
+        self.meter = self.meter or CoreMeter()
         idle = self.meter.idle_cores()
         if idle is None:
             return None
