@@ -54,17 +54,24 @@ def flatten_label_sequences(y_true, y_pred, padding_label=None, sample_weight=No
     y_true, y_pred = flatten_label_pair(y_true, y_pred)
     weights = None
     if sample_weight is not None:
-        if np.shape(sample_weight) != (len(lengths),):
-            raise ValueError(
-                f"sample_weight holds {np.size(sample_weight)} weights for "
-                f"{len(lengths)} sequences; give one weight per sequence."
-            )
-        weights = np.repeat(np.asarray(sample_weight, dtype=float), lengths)
+        weights = np.repeat(_sequence_weights(sample_weight, len(lengths)), lengths)
     if padding_label is not None:
         real = y_true != padding_label
         y_true, y_pred = y_true[real], y_pred[real]
         weights = None if weights is None else weights[real]
     return (y_true, y_pred) if sample_weight is None else (y_true, y_pred, weights)
+
+
+def _sequence_weights(sample_weight, n, unit="sequence"):
+    """``sample_weight`` as float64, one per ``unit``; all 1 when None."""
+    if sample_weight is None:
+        return np.ones(n)
+    if np.shape(sample_weight) != (n,):
+        raise ValueError(
+            f"sample_weight holds {np.size(sample_weight)} weights for {n} {unit}s; give "
+            f"one weight per {unit}."
+        )
+    return np.asarray(sample_weight, dtype=float)
 
 
 def _flat(y_true, y_pred, padding_label, sample_weight):
@@ -283,15 +290,6 @@ def edit_distance(a, b):
     return int(row[-1])
 
 
-def _weights(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    weights = np.asarray(sample_weight, dtype=float)
-    if weights.shape != (n,):
-        raise ValueError(f"sample_weight holds {weights.size} weights for {n} samples.")
-    return weights
-
-
 @validate_params(_OUTPUTS, prefer_skip_nested_validation=True)
 def sequence_error_rate(y_true, y_pred, *, multiple_references=False, sample_weight=None):
     """Share of predicted sequences that match none of their references:
@@ -327,7 +325,7 @@ def sequence_error_rate(y_true, y_pred, *, multiple_references=False, sample_wei
     """
     references, predictions = _references(y_true, y_pred, multiple_references)
     wrong = [all(p != r for r in refs) for refs, p in zip(references, predictions)]
-    weights = _weights(sample_weight, len(wrong))
+    weights = _sequence_weights(sample_weight, len(wrong), "sample")
     return float(np.dot(weights, wrong) / weights.sum())
 
 
@@ -372,7 +370,7 @@ def token_error_rate(y_true, y_pred, *, multiple_references=False, sample_weight
         closest = int(np.argmin(distances))
         edits.append(distances[closest])
         lengths.append(len(refs[closest]))
-    weights = _weights(sample_weight, len(edits))
+    weights = _sequence_weights(sample_weight, len(edits), "sample")
     total = np.dot(weights, lengths)
     if not total > 0:
         raise ValueError("The references are empty: there is no token to score against.")
