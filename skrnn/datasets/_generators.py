@@ -1,5 +1,6 @@
 """Synthetic sequence data sets."""
 
+import datetime
 from numbers import Integral
 
 import numpy as np
@@ -164,8 +165,6 @@ def make_dates(n_samples, *, start="1950-01-01", end="2049-12-31", random_state=
     >>> all(datetime.date.fromisoformat(iso) for iso in y)
     True
     """
-    import datetime
-
     try:
         first, last = (datetime.date.fromisoformat(day) for day in (start, end))
     except ValueError:

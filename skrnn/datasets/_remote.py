@@ -242,6 +242,8 @@ CMUDICT = RemoteFile(
 )
 #: a pronunciation's phones: ARPAbet letters, a stress digit on vowels
 _PHONE = re.compile(r"[A-Z]{1,2}[012]?")
+#: the mark of a word's alternative pronunciation: ``tomato(2)``
+_ALTERNATIVE = re.compile(r"\(\d+\)$")
 
 
 def read_cmudict(path, stress=True):
@@ -259,7 +261,7 @@ def read_cmudict(path, stress=True):
                 f"{path}:{number}: expected a word and its ARPAbet phones (such as "
                 f"'cat K AE1 T'), got {line[:80]!r}. Fix or remove the line."
             )
-        words.append(re.sub(r"\(\d+\)$", "", word))
+        words.append(_ALTERNATIVE.sub("", word))
         pronunciations.append(phones if stress else [p.rstrip("012") for p in phones])
     return words, pronunciations
 
