@@ -116,19 +116,24 @@ def torch_epoch(X, y, cell):
 
 def start(description):
     """Parse ``--repeats`` and ``--cell`` and print what the timings depend
-    on: numpy's BLAS (machines that set OPENBLAS_CORETYPE pin older kernels;
-    run under ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let
-    OpenBLAS choose) and torch's version (torch is not imported here, only
-    in its own processes). Returns the arguments and whether torch is
-    importable."""
-    from threadpoolctl import threadpool_info  # a scikit-learn dependency
-
+    on (:func:`describe_libraries`). Returns the arguments and whether torch
+    is importable."""
     warnings.simplefilter("ignore")  # one epoch never "converges"
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per process")
     parser.add_argument("--cell", nargs="+", default=["rnn"])
     parser.add_argument("--against", help="another source tree of skrnn to time too")
     args = parser.parse_args()
+    return args, describe_libraries()
+
+
+def describe_libraries():
+    """Print numpy's BLAS (machines that set OPENBLAS_CORETYPE pin older
+    kernels; run under ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to
+    let OpenBLAS choose) and torch's version (torch is not imported here,
+    only in its own processes); return whether torch is importable."""
+    from threadpoolctl import threadpool_info  # a scikit-learn dependency
+
     for info in threadpool_info():
         if info["user_api"] == "blas" and "numpy" in info["filepath"]:
             print(
@@ -137,9 +142,9 @@ def start(description):
             )
     if importlib.util.find_spec("torch") is None:
         print("torch is not installed: skrnn's times only")
-        return args, False
+        return False
     print(f"torch {importlib.metadata.version('torch')} (its default threads)")
-    return args, True
+    return True
 
 
 def _epoch_times(factory, args, repeats):

@@ -3,6 +3,7 @@
 from ._classifier import RNNClassifier
 from ._language_model import RNNLanguageModel
 from ._regressor import RNNRegressor
+from ._seq2seq import RNNSeq2Seq
 from ._tagger import RNNSequenceTagger
 from ._version import __version__
 from .preprocessing import SequencePatcher, SequenceScaler
@@ -12,6 +13,7 @@ __all__ = [
     "RNNClassifier",
     "RNNLanguageModel",
     "RNNRegressor",
+    "RNNSeq2Seq",
     "RNNSequenceTagger",
     "SequencePatcher",
     "SequenceScaler",

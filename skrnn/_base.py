@@ -162,15 +162,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
     def _architecture_changes(self):
         """The architecture parameters set otherwise than the network has them."""
         net = self.network_
-        built = {
-            "hidden_size": net.hidden_size,
-            "num_layers": net.num_layers,
-            "cell": net.cell,
-            "embedding_dim": net.embedding_dim,
-            "dtype": net.dtype.name,
-            "bidirectional": net.n_directions == 2,
-            "pooling": readout_name(net.readout),
-        }
+        built = net.architecture()
         wanted = {name: getattr(self, name) for name in self._architecture}
         wanted["dtype"] = np.dtype(wanted["dtype"]).name
         wanted["embedding_dim"] = self._embedding_dim()
@@ -229,19 +221,7 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
         of the fitted one; a new optimizer unless ``partial_fit`` continues
         one of the same settings."""
         if fresh:
-            new.network_ = RecurrentNetwork(
-                n_inputs,
-                n_outputs,
-                input_kind=input_kind,
-                hidden_size=self.hidden_size,
-                embedding_dim=self._embedding_dim(),
-                num_layers=self.num_layers,
-                bidirectional=getattr(self, "bidirectional", False),
-                cell=self.cell,
-                readout=self._readout(),
-                output_activation=new._task.output_activation,
-                dtype=np.dtype(self.dtype),
-            )
+            new.network_ = self._new_network(n_inputs, n_outputs, input_kind, new._task)
             new.network_.initialize(
                 new._random_state, self.recurrent_init, self.forget_bias, embedding
             )
@@ -255,6 +235,28 @@ class BaseRNN(PersistenceMixin, BaseEstimator, metaclass=ABCMeta):
             new._optimizer = copy.deepcopy(previous)
         else:
             new._optimizer = make_optimizer(self.solver, new.network_.coef, params)
+
+    def _new_network(self, n_inputs, n_outputs, input_kind, task):
+        """The network a fresh call trains, with this estimator's parameters."""
+        return RecurrentNetwork(
+            n_inputs,
+            n_outputs,
+            input_kind=input_kind,
+            readout=self._readout(),
+            output_activation=task.output_activation,
+            **self._stack_parameters(),
+        )
+
+    def _stack_parameters(self):
+        """The parameters of the recurrent stack, by the network's names."""
+        return {
+            "hidden_size": self.hidden_size,
+            "embedding_dim": self._embedding_dim(),
+            "num_layers": self.num_layers,
+            "bidirectional": getattr(self, "bidirectional", False),
+            "cell": self.cell,
+            "dtype": np.dtype(self.dtype),
+        }
 
     def _commit(self, new):
         """Make ``new`` the estimator's fitted state, all at once."""
@@ -570,9 +572,7 @@ class SupervisedRNN(BaseRNN):
         new = self._begin(fresh)
         data, spec, stream = self._read_training_X(X, y, fresh, new)
         if fresh:
-            new._task, targets = self._task_type.learn(
-                y, data, spec, type(self).__name__, classes=classes, dtype=self.dtype
-            )
+            new._task, targets = self._learn_task(y, data, spec, classes)
         else:
             new._task, targets = self._task, self._task.targets(y, data, spec, classes)
         sequence_weights = self._check_sample_weight(sample_weight, X)
@@ -583,6 +583,7 @@ class SupervisedRNN(BaseRNN):
         n_inputs = spec.width if spec.kind == DENSE else spec.n_tokens
         embedding = self._embedding_table(spec) if fresh else None
         self._build(new, fresh, incremental, n_inputs, new._task.n_outputs, spec.kind, embedding)
+        data = new._task.training_data(data, targets)
         train, held_out = self._split_validation(new, data, weights, targets, incremental)
         size = min(200, len(train)) if self.batch_size == "auto" else self.batch_size
         batches = SequenceBatches(
@@ -603,6 +604,12 @@ class SupervisedRNN(BaseRNN):
                 return self._validation(new, data, targets, held_out, weights)
 
         return self._run(new, lambda: self._train(new, batches, incremental, validate))
+
+    def _learn_task(self, y, data, spec, classes):
+        """The task of a fresh call, made from its y, and y's targets."""
+        return self._task_type.learn(
+            y, data, spec, type(self).__name__, classes=classes, dtype=self.dtype
+        )
 
     def _check_call(self, y, incremental, classes):
         """What a training call needs before anything is read."""

@@ -25,10 +25,23 @@ PREDICT_BUFFER = 1 << 21  # and at most this many gate values (T * B * G * H * D
 
 
 def softmax(z):
+    """Softmax over the last axis, in place. A value more than half the
+    dtype's exponent range below the row's largest gives the probability
+    of one half that far (1e-19 in float32), never a subnormal number:
+    products with subnormal operands run a hundred times slower in BLAS
+    and in numpy's loops, and their gradients were what slowed training
+    as a model grew confident (``benchmarks/README.md``, "Subnormal
+    numbers")."""
     z -= z.max(axis=-1, keepdims=True)
+    np.maximum(z, _half_range(z.dtype), out=z)
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
     return z
+
+
+def _half_range(dtype):
+    """Half the natural logarithm of the smallest normal number of ``dtype``."""
+    return 0.5 * np.log(np.finfo(dtype).tiny)
 
 
 def identity(z):
@@ -99,7 +112,7 @@ class ForwardCache:
     batch: object
     traces: list
     top: TopLayer
-    features: np.ndarray
+    features: np.ndarray | None
     dropout_masks: list
     ws: Workspace
     input_mask: np.ndarray | None = None
@@ -189,19 +202,46 @@ class RecurrentNetwork:
         ]
 
     def _shapes(self):
-        """(name, shape, is_weight) for every parameter, in storage order."""
+        """(name, shape, is_weight) for every parameter, in storage order:
+        the recurrent stack's, then the output layer's."""
+        return self._stack_shapes() + self._head_shapes()
+
+    def _stack_shapes(self):
+        """The embedding's and the recurrent layers' parameters."""
         shapes, n_in = [], self.n_inputs
         if self.embedding_dim is not None:
             shapes.append(("W_emb", (n_in, self.embedding_dim), True))
             n_in = self.embedding_dim
         for layer, key in self._keys():
-            width = n_in if layer == 0 else self.hidden_size * self.n_directions
+            width = n_in if layer == 0 else self.output_width
             for name, shape, is_weight in self._cell.param_shapes(width, self.hidden_size):
                 shapes.append((f"{name}.{key}", shape, is_weight))
-        width = self.hidden_size * self.n_directions
-        shapes.append(("W_out", (width, self.n_outputs), True))
-        shapes.append(("b_out", (self.n_outputs,), False))
         return shapes
+
+    def _head_shapes(self):
+        """What reads the stack: a dense output layer over the readout."""
+        return [
+            ("W_out", (self.output_width, self.n_outputs), True),
+            ("b_out", (self.n_outputs,), False),
+        ]
+
+    @property
+    def output_width(self):
+        """Values per step of a layer's output: both directions' states."""
+        return self.hidden_size * self.n_directions
+
+    def architecture(self):
+        """The estimator parameters this network was built with, by name:
+        what a ``warm_start`` fit compares its parameters with."""
+        return {
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "cell": self.cell,
+            "embedding_dim": self.embedding_dim,
+            "dtype": self.dtype.name,
+            "bidirectional": self.n_directions == 2,
+            "pooling": readout_name(self.readout),
+        }
 
     def _views(self, flat):
         views, start = {}, 0
@@ -299,15 +339,17 @@ class RecurrentNetwork:
         for _, key in self._keys():
             layer_params = self._layer_views(self.params, key)
             self._cell.initialize(layer_params, rng, recurrent_init, forget_bias)
-        W_out = self.params["W_out"]
-        limit = np.sqrt(6.0 / sum(W_out.shape))
-        W_out[...] = rng.uniform(-limit, limit, W_out.shape)
-        self.params["b_out"][...] = 0.0
+        self._initialize_head(rng, recurrent_init, forget_bias)
         if embedding is not None:
             self.params["W_emb"][...] = embedding
         for name in self.lookup_tables():
             self.params[name][0] = 0.0  # padding / missing id
         self.weights_changed()
+
+    def _initialize_head(self, rng, recurrent_init, forget_bias):
+        """The output layer: Glorot-uniform weights, as MLPClassifier's."""
+        glorot_uniform(self.params["W_out"], rng)
+        self.params["b_out"][...] = 0.0
 
     def lookup_tables(self):
         """Names of the weights whose rows token ids select; their row 0
@@ -354,7 +396,29 @@ class RecurrentNetwork:
         order, and a :class:`ForwardCache`.
         """
         ws = self.workspace() if ws is None else ws
-        cell, readout = self._cell, self.readout
+        readout = self.readout
+        n_steps, n_seq = batch.n_steps, batch.n_sequences
+        cache = self._run_stack(
+            batch, initial_state, ws, dropout, rng, training, input_dropout=input_dropout
+        )
+        features = readout.features(cache.top)
+        if output_dropout > 0 and training:
+            cache.output_mask = self._dropout_mask(rng, features.shape, output_dropout)
+            features = features * cache.output_mask
+        cache.features = features
+        out = ws.empty("out", (len(features), self.n_outputs), self.dtype)
+        np.matmul(features, self.params["W_out"], out=out)
+        out += self.params["b_out"]
+        OUTPUT_ACTIVATIONS[self.output_activation](out)
+        if readout.per_step:
+            return out.reshape(n_steps, n_seq, self.n_outputs), cache
+        return out, cache
+
+    def _run_stack(self, batch, initial_state, ws, dropout, rng, training, *, input_dropout):
+        """The embedding and the recurrent layers on ``batch``: a
+        :class:`ForwardCache` whose ``top`` is the top layer (its features
+        not yet read)."""
+        cell = self._cell
         n_steps, n_seq = batch.n_steps, batch.n_sequences
         rev = reversal_index(batch.lengths, n_steps) if self.n_directions == 2 else None
         cols = np.arange(n_seq)[None, :]
@@ -362,7 +426,7 @@ class RecurrentNetwork:
         if self.embedding_dim is not None:
             embedded = ws.empty("embedded", (n_steps, n_seq, self.embedding_dim), self.dtype)
             layer_input = lookup_rows(self.params["W_emb"], batch.inputs, embedded)
-        traces, masks, input_mask, output_mask = [], [], None, None
+        traces, masks, input_mask = [], [], None
         if input_dropout > 0 and training:
             input_mask = self._dropout_mask(rng, (1,) + layer_input.shape[1:], input_dropout)
             layer_input = layer_input * input_mask
@@ -386,18 +450,7 @@ class RecurrentNetwork:
             states = [trace.states for trace in layer_traces]
             layer_input = self._layer_output(states, rev, cols)
         top = TopLayer(states, layer_input, batch, rev)
-        features = readout.features(top)
-        if output_dropout > 0 and training:
-            output_mask = self._dropout_mask(rng, features.shape, output_dropout)
-            features = features * output_mask
-        out = ws.empty("out", (len(features), self.n_outputs), self.dtype)
-        np.matmul(features, self.params["W_out"], out=out)
-        out += self.params["b_out"]
-        OUTPUT_ACTIVATIONS[self.output_activation](out)
-        cache = ForwardCache(batch, traces, top, features, masks, ws, input_mask, output_mask)
-        if readout.per_step:
-            return out.reshape(n_steps, n_seq, self.n_outputs), cache
-        return out, cache
+        return ForwardCache(batch, traces, top, None, masks, ws, input_mask)
 
     def _dropout_mask(self, rng, shape, rate):
         """Inverted dropout's factors: 0 for a share ``rate``, else 1 / (1 - rate)."""
@@ -423,14 +476,19 @@ class RecurrentNetwork:
         """Back-propagate ``d_out`` (gradient w.r.t. the output pre-activation,
         shaped like the forward output) and write every gradient into the
         named views ``grads``."""
-        cell, readout, batch, ws = self._cell, self.readout, cache.batch, cache.ws
         d_out = d_out.reshape(-1, self.n_outputs)
         np.matmul(cache.features.T, d_out, out=grads["W_out"])
         d_out.sum(axis=0, out=grads["b_out"])
-        d_features = ws.empty("d_features", cache.features.shape, self.dtype)
+        d_features = cache.ws.empty("d_features", cache.features.shape, self.dtype)
         np.matmul(d_out, self.params["W_out"].T, out=d_features)
         if cache.output_mask is not None:
             d_features *= cache.output_mask
+        self._backward_stack(d_features, cache, grads)
+
+    def _backward_stack(self, d_features, cache, grads):
+        """Back-propagate the gradient of the readout's features through the
+        recurrent layers and the embedding into ``grads``."""
+        cell, readout, batch, ws = self._cell, self.readout, cache.batch, cache.ws
         rev, cols = cache.top.reversal, np.arange(batch.n_sequences)[None, :]
         d_layer_output = None
         for layer in range(self.num_layers - 1, -1, -1):
@@ -479,21 +537,36 @@ class RecurrentNetwork:
         """
         network, ws = self.predictor(), self.workspace()
         index = np.arange(len(data)) if index is None else np.asarray(index)
+        predictions, slots = units.new_predictions(data.lengths[index], self.n_outputs)
+        for chunk, batch in self.prediction_batches(data, index):
+            out, _ = network.forward(batch, ws=ws)
+            units.place(predictions, slots[chunk[batch.order]], out, batch)
+        return predictions
+
+    def prediction_batches(self, data, index):
+        """Float64 batches of the rows ``index`` of ``data`` for predictions:
+        ``(chunk, batch)``, ``chunk`` the positions in ``index`` of the
+        batch's rows. The sequences go in length-sorted chunks, each padded
+        only to its own longest and holding as many as fit the buffer (the
+        gate values of every step), so memory follows the data; BLAS
+        threads follow the idle cores meanwhile."""
         lengths = data.lengths[index]
         order = np.argsort(-lengths, kind="stable")
-        predictions, slots = units.new_predictions(lengths, self.n_outputs)
         width = self._cell.n_gates * self.n_directions * self.hidden_size
         start = 0
         with blas_threads(len(order)):
             while start < len(order):
-                # as many sequences as fit the buffer at the chunk's longest length
                 longest = max(int(lengths[order[start]]), 1)
                 size = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER // (longest * width)))
                 chunk, start = order[start : start + size], start + size
-                batch = data.batch(index[chunk], np.float64)
-                out, _ = network.forward(batch, ws=ws)
-                units.place(predictions, slots[chunk[batch.order]], out, batch)
-        return predictions
+                yield chunk, data.batch(index[chunk], np.float64)
+
+
+def glorot_uniform(weights, rng):
+    """Fill ``weights`` (fan_in, fan_out) from Glorot and Bengio's uniform
+    distribution, as MLPClassifier initialises its layers."""
+    limit = np.sqrt(6.0 / sum(weights.shape))
+    weights[...] = rng.uniform(-limit, limit, weights.shape)
 
 
 def physical_memory():

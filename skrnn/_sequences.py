@@ -197,6 +197,80 @@ class Batch:
         return _step_positions(self.starts, self.lengths, self.n_steps)
 
 
+#: the output-sequence id of padding, and of the marker that starts every
+#: decoder input and ends every output sequence
+PAD_ID, END_ID = 0, 1
+
+
+class OutputSequences:
+    """Output sequences as token ids, stored end to end, each closed by
+    :data:`END_ID`.
+
+    Parameters
+    ----------
+    ids : ndarray of shape (n_ids_total,) of intp
+        Every sequence's ids (from 2 up), sequence after sequence, each
+        followed by :data:`END_ID`.
+    lengths : ndarray of shape (n,)
+        Ids of every sequence, the end marker included.
+    """
+
+    def __init__(self, ids, lengths):
+        self.ids = ids
+        self.lengths = np.asarray(lengths, dtype=np.intp)
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.intp)
+
+    def padded(self, rows):
+        """``(len(rows), longest)`` ids of the sequences ``rows``, padded
+        with :data:`PAD_ID`."""
+        lengths = self.lengths[rows]
+        n_steps = int(lengths.max(initial=0))
+        position, real = _step_positions(self.starts[rows], lengths, n_steps)
+        return np.where(real, self.ids[np.minimum(position, len(self.ids) - 1)], PAD_ID).T
+
+    def __len__(self):
+        return len(self.lengths)
+
+
+class PairBatch(Batch):
+    """A :class:`Batch` of input sequences with their output sequences.
+
+    Attributes
+    ----------
+    target_ids : ndarray of shape (B, T_out)
+        The outputs' ids in the batch's (input-length) order, padded with
+        :data:`PAD_ID`: what the decoder learns to emit.
+    decoder_inputs : ndarray of shape (T_out, B, 1)
+        What the decoder reads (teacher forcing): :data:`END_ID`, then the
+        outputs' ids shifted one step.
+    """
+
+    def __init__(self, batch, target_ids):
+        super().__init__(batch.inputs, batch.lengths, batch.order, batch.rows, batch.starts)
+        self.target_ids = target_ids
+        shifted = np.full(target_ids.shape, END_ID, dtype=np.intp)
+        shifted[:, 1:] = target_ids[:, :-1]
+        self.decoder_inputs = np.ascontiguousarray(shifted.T)[:, :, None]
+
+
+class PairData:
+    """Input sequences (:class:`SequenceData`) with their
+    :class:`OutputSequences`, batched together: what an encoder-decoder
+    trains on. Batches are sorted by the inputs' lengths."""
+
+    def __init__(self, data, outputs):
+        self.data = data
+        self.outputs = outputs
+        self.lengths = data.lengths
+
+    def __len__(self):
+        return len(self.data)
+
+    def batch(self, index=None, dtype=np.float64):
+        batch = self.data.batch(index, dtype)
+        return PairBatch(batch, self.outputs.padded(batch.rows))
+
+
 def _looks_like_text(X):
     if isinstance(X, (str, bytes)):
         return True

@@ -25,7 +25,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import assert_all_finite, check_array, column_or_1d
 
-from ._sequences import check_step_targets, is_stream
+from ._sequences import (
+    END_ID,
+    PAD_ID,
+    OutputSequences,
+    PairData,
+    check_step_targets,
+    is_stream,
+)
 
 
 class PerSequence:
@@ -158,6 +165,11 @@ class Task:
     def stratify(self, targets):
         """What the validation split of early stopping is stratified by."""
         return None
+
+    def training_data(self, data, targets):
+        """What the network reads in training: the sequences X (with the
+        targets, for a network that reads them too)."""
+        return data
 
 
 class _LabelTask(Task):
@@ -399,3 +411,163 @@ class NextTokenTask(Task):
     @property
     def n_outputs(self):
         return self.n_tokens
+
+
+class OutputIds(PerSequence):
+    """One output sequence per input sequence: every id of it, the end
+    marker included, is a unit of the loss; the sample weights are per
+    sequence."""
+
+    def batch_targets(self, targets, batch, dtype, weights=None):
+        """A :class:`~skrnn._sequences.PairBatch`'s output ids, batch-major
+        ``(B * T_out,)`` as the decoder's rows, and their loss weights: the
+        mean over the batch's real ids, each weighted by its sequence's
+        weight if ``weights``."""
+        ids = batch.target_ids
+        real = ids != PAD_ID
+        if weights is None:
+            return ids.ravel(), (real / real.sum()).astype(dtype).ravel()
+        return ids.ravel(), _normalised((real * weights[batch.rows][:, None]).ravel(), dtype)
+
+
+class OutputSequenceTask(Task):
+    """Output sequences of their own length, as ids from 2 up
+    (:data:`~skrnn._sequences.PAD_ID` and :data:`~skrnn._sequences.END_ID`
+    come first); predictions come back in the form Y had: strings joined
+    as they were split, or lists or arrays of labels.
+
+    Attributes
+    ----------
+    encoder : LabelEncoder
+        The output tokens.
+    split : {'char', 'word'}
+        How a string of Y became tokens.
+    form : {'str', 'list', 'array'}
+        What Y's first output sequence was.
+    longest : int
+        The most tokens of an output sequence of the first Y.
+    """
+
+    units = OutputIds()
+    readout = "every"
+
+    def __init__(self, encoder, split, form, longest):
+        self.encoder = encoder
+        self.split = split
+        self.form = form
+        self.longest = longest
+
+    @property
+    def classes_(self):
+        return self.encoder.classes_
+
+    @property
+    def n_outputs(self):
+        return len(self.encoder.classes_) + 2
+
+    @classmethod
+    def learn(cls, y, data, spec, owner, classes=None, dtype=None, split="char"):
+        sequences, form = cls._sequences(y, data, split)
+        flat = _joined(sequences)
+        labels = flat if classes is None else np.asarray(classes)
+        if len(labels):
+            check_classification_targets(labels)
+        if not len(labels):
+            raise ValueError(
+                f"Every output sequence in Y is empty: {owner} has no token to learn. "
+                "Give Y sequences with at least one token."
+            )
+        encoder = LabelEncoder().fit(labels)
+        longest = max(len(s) for s in sequences)
+        task = cls(encoder, split, form, longest)
+        return task, task._encode(sequences, flat)
+
+    def targets(self, y, data, spec, classes=None):
+        if classes is not None:
+            given = np.unique(np.asarray(classes))
+            if len(given) != len(self.classes_) or np.any(given != self.classes_):
+                raise ValueError(
+                    "classes differs from the output tokens of the first call. Pass the "
+                    "same classes to every partial_fit call, or call fit to start anew."
+                )
+        sequences, _ = self._sequences(y, data, self.split)
+        return self._encode(sequences, _joined(sequences))
+
+    def tokens(self, sequence):
+        """One output sequence of Y as a list of tokens."""
+        if isinstance(sequence, str):
+            return list(sequence) if self.split == "char" else sequence.split()
+        return list(sequence)
+
+    @staticmethod
+    def _sequences(y, data, split):
+        """Y as lists of tokens, and its form."""
+        if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+            raise TypeError(
+                "Y must be a list of output sequences, one per sequence in X: strings, "
+                f"or lists of labels. Got {type(y).__name__} instead."
+            )
+        if len(y) != len(data):
+            raise ValueError(
+                f"X holds {len(data)} sequences but Y holds {len(y)} output sequences; "
+                "give one output sequence per input sequence."
+            )
+        sequences, form = [], "str"
+        for i, sequence in enumerate(y):
+            if i == 0:
+                form = _form(sequence)
+            if isinstance(sequence, str):
+                sequences.append(list(sequence) if split == "char" else sequence.split())
+            elif isinstance(sequence, bytes) or np.ndim(sequence) != 1:
+                raise TypeError(
+                    f"Output sequence {i} of Y must be a string or a 1-D list of labels; "
+                    f"got {type(sequence).__name__} of {np.ndim(sequence)} dimensions."
+                )
+            else:
+                sequences.append(list(sequence))
+        return sequences, form
+
+    def _encode(self, sequences, flat):
+        """:class:`~skrnn._sequences.OutputSequences` of the token lists
+        (``flat``: all their tokens end to end); tokens the encoder does not
+        know are errors."""
+        lengths = np.array([len(s) for s in sequences], dtype=np.intp)
+        known = np.isin(flat, self.classes_) if len(flat) else np.ones(0, dtype=bool)
+        if not known.all():
+            unseen = np.unique(np.asarray(flat)[~known]).tolist()
+            raise ValueError(
+                f"Y holds output tokens not seen in the first fit: {unseen[:10]}. Call "
+                "fit to learn them, or pass every token as classes to the first "
+                "partial_fit."
+            )
+        codes = self.encoder.transform(flat) + 2 if len(flat) else np.zeros(0, dtype=np.intp)
+        ends = np.cumsum(lengths + 1) - 1
+        ids = np.full(int(lengths.sum()) + len(lengths), END_ID, dtype=np.intp)
+        ids[np.delete(np.arange(len(ids)), ends)] = codes
+        return OutputSequences(ids, lengths + 1)
+
+    def training_data(self, data, targets):
+        return PairData(data, targets)
+
+    def in_y_form(self, ids):
+        """Decoded id arrays as output sequences in the form Y had."""
+        labels = [self.classes_[np.asarray(row, dtype=np.intp) - 2] for row in ids]
+        if self.form == "str":
+            joiner = "" if self.split == "char" else " "
+            return [joiner.join(map(str, row)) for row in labels]
+        if self.form == "list":
+            return [row.tolist() for row in labels]
+        return labels
+
+
+def _form(sequence):
+    """What an output sequence of Y is: 'str', 'array' or 'list'."""
+    if isinstance(sequence, str):
+        return "str"
+    return "array" if isinstance(sequence, np.ndarray) else "list"
+
+
+def _joined(sequences):
+    """All the token lists' tokens end to end, as one array."""
+    flat = [token for sequence in sequences for token in sequence]
+    return np.asarray(flat) if flat else np.empty(0, dtype=object)

@@ -19,15 +19,19 @@ import skrnn
 from skrnn import (
     RNNClassifier,
     RNNLanguageModel,
+    RNNSeq2Seq,
     RNNSequenceTagger,
     SequencePatcher,
     SequenceScaler,
     SequenceVectorizer,
 )
 
-# Estimators that take text, which the common checks never feed; their
-# contracts are tested in test_language_model.py and test_text.py.
-TEXT_ESTIMATORS = {RNNLanguageModel, SequenceVectorizer}
+# Estimators that take text, which the common checks never feed, and the
+# sequence-to-sequence model, whose y is an output sequence per sample where
+# the checks feed one label or value; their contracts are tested in
+# test_language_model.py, test_text.py and test_seq2seq.py (which runs the
+# checks that fit nothing).
+TEXT_ESTIMATORS = {RNNLanguageModel, SequenceVectorizer, RNNSeq2Seq}
 
 # The checks an estimator is expected to fail, and why.
 STREAM = (

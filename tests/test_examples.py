@@ -77,6 +77,8 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
         "time_series",
         "forecasting",
         "distributed_search",
+        "dates",
+        "g2p",
     ],
 )
 def test_every_example_shows_its_defaults(name):
@@ -150,3 +152,26 @@ def test_the_time_series_example_names_every_missing_file_at_once(tmp_path, monk
     message = str(info.value)
     assert "- GunPoint:" in message and "- BasicMotions:" in message
     assert "GunPoint.zip" in message and "BasicMotions_TRAIN.ts (unzipped)" in message
+
+
+def test_dates_example_gets_99_percent_of_fresh_dates_exactly():
+    results = load_example("dates").main(plot=False)
+    assert results["exact_match"] >= 0.99
+    assert results["seconds"] < 60
+
+
+def test_g2p_split_recipe_and_a_short_run(data_home):
+    g2p = load_example("g2p")
+    words = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] * 2
+    phones = [[w.upper()] for w in words[:10]] + [[w.upper(), "X"] for w in words[:10]]
+    train, test, references = g2p.split_words(words, phones, test_share=0.2, seed=0)
+    assert len(test) == 2 and not {w for w, _ in train} & set(test)
+    assert all(len(r) == 2 for r in references)  # all pronunciations of a word held out
+    assert g2p.split_words(words, phones, test_share=0.2, seed=0) == (train, test, references)
+    model = g2p.recipe()
+    assert not hasattr(model[-1], "network_")  # unfitted, to refit on any split
+    # two epochs of a small model on 5000 pairs already get most phones right
+    results = g2p.main(data_home, max_iter=2, hidden_size=32, n_train=5000)
+    assert results["per"] < 0.5
+    assert 0.5 < results["wer"] < 1.0
+    assert results["model"].predict(["cat"])[0][0] == "K"

@@ -108,3 +108,55 @@ def test_verbose_prints_the_validation_loss_it_records(capsys):
     assert len(lines) == 2
     assert f"loss = {model.validation_loss_curve_[0]:.8f}" in lines[0]
     assert "validation score" in lines[0]
+
+
+# ------------------------------------------------------------ AttentionDisplay
+def _reverser():
+    from skrnn import RNNSeq2Seq, SequenceVectorizer
+
+    words = ["abc", "cab", "bca", "ab", "ca", "bac"]
+    model = make_pipeline(
+        SequenceVectorizer(analyzer="char"),
+        RNNSeq2Seq(hidden_size=16, max_iter=150, random_state=0),
+    )
+    return model.fit(words, [w[::-1] for w in words])
+
+
+def test_attention_heat_map_of_a_pipeline(pyplot):
+    from skrnn.inspection import AttentionDisplay
+
+    model = _reverser()
+    display = AttentionDisplay.from_estimator(model, "cab")
+    assert display.input_tokens == ["c", "a", "b"]
+    assert display.output_tokens == ["b", "a", "c", "<end>"]
+    weights = np.asarray(display.image_.get_array())
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    np.testing.assert_allclose(weights, model[-1].attention_weights(model[0].transform(["cab"]))[0])
+    labels = [t.get_text() for t in display.ax_.get_xticklabels()]
+    assert labels == ["c", "a", "b"]
+
+
+def test_attention_of_a_given_output_and_of_a_bare_model(pyplot):
+    from skrnn import RNNSeq2Seq
+    from skrnn.inspection import AttentionDisplay
+
+    X, Y = [[2, 3, 4], [3, 2], [4]], [["x", "y"], ["y"], ["z", "z", "z"]]
+    model = RNNSeq2Seq(hidden_size=8, max_iter=50, random_state=0).fit(X, Y)
+    _, ax = pyplot.subplots()
+    display = AttentionDisplay.from_estimator(model, [2, 3, 4], ["z"], ax=ax, name="given")
+    assert display.ax_ is ax and ax.get_title() == "given"
+    assert display.input_tokens == ["1", "2", "3"]  # steps, without a vectorizer
+    assert display.output_tokens == ["z", "<end>"]
+    assert display.attention_weights.shape == (2, 3)
+
+
+def test_attention_display_refuses_a_model_without_attention(pyplot):
+    from skrnn import RNNSeq2Seq
+    from skrnn.inspection import AttentionDisplay
+
+    with pytest.raises(TypeError, match="attention of an RNNSeq2Seq"):
+        classifier = RNNClassifier(max_iter=5).fit([[1.0, 2.0]] * 4, [0, 1] * 2)
+        AttentionDisplay.from_estimator(classifier, [1.0])
+    model = RNNSeq2Seq(attention=None, hidden_size=4, max_iter=5).fit([[2, 3]] * 2, ["a", "b"])
+    with pytest.raises(ValueError, match="attention=None"):
+        AttentionDisplay.from_estimator(model, [2, 3])

@@ -110,26 +110,7 @@ def compute(config, seed=0):
     for layer in range(layers):
         for d in range(D):
             suffix = f"_l{layer}" + ("_reverse" if d else "")
-            key = f"{layer}.{d}"
-            for name, param in rnn.named_parameters():
-                if not name.endswith(suffix):
-                    continue
-                value = param.detach().numpy()
-                gvalue = param.grad.numpy()
-                if name.startswith("weight_ih"):
-                    views[f"W_ih.{key}"][...] = value.T
-                    grad_views[f"W_ih.{key}"][...] = gvalue.T
-                elif name.startswith("weight_hh"):
-                    views[f"W_hh.{key}"][...] = value.T
-                    grad_views[f"W_hh.{key}"][...] = gvalue.T
-                elif name.startswith("bias_ih"):
-                    views[f"b_ih.{key}"][...] += value
-                    grad_views[f"b_ih.{key}"][...] = gvalue
-                elif cell == "gru":  # bias_hh: a parameter of its own in a GRU
-                    views[f"b_hh.{key}"][...] = value
-                    grad_views[f"b_hh.{key}"][...] = gvalue
-                else:  # RNN / LSTM: b_ih + b_hh is one bias
-                    views[f"b_ih.{key}"][...] += value
+            copy_layer(rnn, suffix, f"{layer}.{d}", views, grad_views)
     if embedded:
         views["W_emb"][...] = embedding.weight.detach().numpy()
         grad_views["W_emb"][...] = embedding.weight.grad.numpy()
@@ -144,6 +125,33 @@ def compute(config, seed=0):
         "target": target.numpy(),
         "proba": torch.softmax(logits, dim=1).detach().numpy(),
     }
+
+
+def copy_layer(rnn, suffix, key, views, grad_views):
+    """A torch recurrent layer's weights and gradients (the parameters whose
+    names end in ``suffix``) into skrnn's named views of layer ``key``: the
+    matrices transposed; an RNN's or LSTM's two biases summed into ``b_ih``,
+    a GRU's kept apart (``b_hh`` sits inside its reset product)."""
+    is_gru = type(rnn).__name__ == "GRU"
+    for name, param in rnn.named_parameters():
+        if not name.endswith(suffix):
+            continue
+        value = param.detach().numpy()
+        gvalue = param.grad.numpy()
+        if name.startswith("weight_ih"):
+            views[f"W_ih.{key}"][...] = value.T
+            grad_views[f"W_ih.{key}"][...] = gvalue.T
+        elif name.startswith("weight_hh"):
+            views[f"W_hh.{key}"][...] = value.T
+            grad_views[f"W_hh.{key}"][...] = gvalue.T
+        elif name.startswith("bias_ih"):
+            views[f"b_ih.{key}"][...] += value
+            grad_views[f"b_ih.{key}"][...] = gvalue
+        elif is_gru:
+            views[f"b_hh.{key}"][...] = value
+            grad_views[f"b_hh.{key}"][...] = gvalue
+        else:
+            views[f"b_ih.{key}"][...] += value
 
 
 def main():
