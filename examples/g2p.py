@@ -78,11 +78,14 @@ def split_words(words, pronunciations, test_share=TEST_SHARE, seed=SPLIT_SEED):
     return train, test, [by_word[w] for w in test]
 
 
-def main(data_home=None, max_iter=16, hidden_size=256, n_train=None, random_state=0):
+def main(data_home=None, max_iter=16, hidden_size=256, n_train=None, n_test=None, random_state=0):
     words, pronunciations = fetch_cmudict(stress=False, return_X_y=True, data_home=data_home)
     train, test_words, references = split_words(words, pronunciations)
-    if n_train is not None:  # a quicker run on fewer training pairs
+    if n_train is not None:  # a quicker run: fewer training pairs, fewer words scored
         train = train[:: max(1, len(train) // n_train)][:n_train]
+    if n_test is not None:
+        step = max(1, len(test_words) // n_test)
+        test_words, references = test_words[::step][:n_test], references[::step][:n_test]
     X_train, Y_train = [w for w, _ in train], [p for _, p in train]
     print(f"{len(train)} training pairs, {len(test_words)} held-out words")
     model = recipe(max_iter=max_iter, hidden_size=hidden_size, random_state=random_state)
@@ -120,5 +123,6 @@ if __name__ == "__main__":
     parser.add_argument("--max-iter", type=int, default=16, help="epochs at most")
     parser.add_argument("--hidden-size", type=int, default=256, help="units per layer")
     parser.add_argument("--n-train", type=int, default=None, help="training pairs (None: all)")
+    parser.add_argument("--n-test", type=int, default=None, help="words scored (None: all)")
     args = parser.parse_args()
-    main(args.data_home, args.max_iter, args.hidden_size, args.n_train)
+    main(args.data_home, args.max_iter, args.hidden_size, args.n_train, args.n_test)

@@ -303,16 +303,6 @@ def test_verbose_prints_an_epoch_line(capsys):
     assert "Iteration 2, loss = " in capsys.readouterr().out
 
 
-def test_dates_are_learned_exactly():
-    # a small version of examples/dates.py
-    X, Y = make_dates(3000, random_state=0)
-    model = make_pipeline(
-        SequenceVectorizer(analyzer="char"), RNNSeq2Seq(hidden_size=32, max_iter=4, random_state=0)
-    ).fit(X, Y)
-    X_new, Y_new = make_dates(500, random_state=1)
-    assert model.score(X_new, Y_new) > 0.95
-
-
 @pytest.mark.parametrize(
     "check",
     [
