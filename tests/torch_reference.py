@@ -36,6 +36,8 @@ PATH = Path(__file__).with_name("data") / "torch_reference.npz"
 
 
 def config_key(config):
+    """``cell-layers-bi|uni-head[-embedded]``; the head is the readout, or
+    the attention for the encoder-decoder's configurations."""
     cell, layers, bidirectional, head, embedded = config
     key = f"{cell}-{layers}-{'bi' if bidirectional else 'uni'}-{head}"
     return key + "-embedded" if embedded else key
@@ -79,16 +81,8 @@ def compute(config, seed=0):
     D = 2 if bidirectional else 1
     linear = torch.nn.Linear(HIDDEN * D, N_OUT).double()
     X, labels = inputs(seed, embedded)
-    padded = torch.zeros(len(X), max(LENGTHS), *X[0].shape[1:], dtype=torch.from_numpy(X[0]).dtype)
-    for i, seq in enumerate(X):
-        padded[i, : len(seq)] = torch.from_numpy(seq)
-    if embedded:
-        embedding = torch.nn.Embedding(VOCABULARY, N_IN, padding_idx=0).double()
-        padded = embedding(padded)
-    lengths = torch.tensor(LENGTHS)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(
-        padded, lengths, batch_first=True, enforce_sorted=False
-    )
+    embedding = torch.nn.Embedding(VOCABULARY, N_IN, padding_idx=0).double()
+    packed, lengths = packed_inputs(X, embedding if embedded else None)
     out, h_n = rnn(packed)
     if cell == "lstm":
         h_n = h_n[0]
@@ -127,6 +121,35 @@ def compute(config, seed=0):
     }
 
 
+def packed_inputs(X, embedding=None):
+    """Ragged sequences as torch's packed batch (through ``embedding`` for
+    token ids), and their lengths."""
+    import torch
+
+    padded = torch.zeros(
+        len(X), max(map(len, X)), *X[0].shape[1:], dtype=torch.from_numpy(X[0]).dtype
+    )
+    for i, seq in enumerate(X):
+        padded[i, : len(seq)] = torch.from_numpy(seq)
+    if embedding is not None:
+        padded = embedding(padded)
+    lengths = torch.tensor([len(seq) for seq in X])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        padded, lengths, batch_first=True, enforce_sorted=False
+    )
+    return packed, lengths
+
+
+def write_references(configs, compute, config_key, path):
+    """Compute every configuration's reference arrays and save them at ``path``."""
+    arrays = {}
+    for config in configs:
+        for name, value in compute(config).items():
+            arrays[f"{config_key(config)}/{name}"] = np.asarray(value)
+    np.savez_compressed(path, **arrays)
+    print(f"wrote {len(configs)} configurations to {path}")
+
+
 def copy_layer(rnn, suffix, key, views, grad_views):
     """A torch recurrent layer's weights and gradients (the parameters whose
     names end in ``suffix``) into skrnn's named views of layer ``key``: the
@@ -154,14 +177,5 @@ def copy_layer(rnn, suffix, key, views, grad_views):
             views[f"b_ih.{key}"][...] += value
 
 
-def main():
-    arrays = {}
-    for config in CONFIGS:
-        for name, value in compute(config).items():
-            arrays[f"{config_key(config)}/{name}"] = np.asarray(value)
-    np.savez_compressed(PATH, **arrays)
-    print(f"wrote {len(CONFIGS)} configurations to {PATH}")
-
-
 if __name__ == "__main__":
-    main()
+    write_references(CONFIGS, compute, config_key, PATH)

@@ -23,7 +23,7 @@ import numpy as np
 from skrnn._encoder_decoder import EncoderDecoder
 from skrnn._sequences import OutputSequences, PairData, check_sequences
 
-from .torch_reference import copy_layer
+from .torch_reference import config_key, copy_layer, packed_inputs, write_references
 
 CONFIGS = [
     (cell, *arrangement)
@@ -40,12 +40,6 @@ OUT_LENGTHS = [2, 4, 3, 3]  # output tokens, before the end marker
 N_IN, HIDDEN, VOCABULARY = 3, 4, 6  # N_IN: features, or the embedding's width
 N_OUT = 6  # padding, the end marker and 4 tokens
 PATH = Path(__file__).with_name("data") / "torch_seq2seq_reference.npz"
-
-
-def config_key(config):
-    cell, layers, bidirectional, attention, embedded = config
-    key = f"{cell}-{layers}-{'bi' if bidirectional else 'uni'}-{attention}"
-    return key + "-embedded" if embedded else key
 
 
 def skrnn_network(config):
@@ -99,16 +93,8 @@ def compute(config, seed=0):
     output = torch.nn.Linear(HIDDEN, N_OUT).double()
     X, Y = pairs(seed, embedded)
     B, T_in, T_out = len(X), max(IN_LENGTHS), max(len(y) for y in Y)
-    padded = torch.zeros(B, T_in, *X[0].shape[1:], dtype=torch.from_numpy(X[0]).dtype)
-    for i, seq in enumerate(X):
-        padded[i, : len(seq)] = torch.from_numpy(seq)
-    if embedded:
-        embedding = torch.nn.Embedding(VOCABULARY, N_IN, padding_idx=0).double()
-        padded = embedding(padded)
-    lengths = torch.tensor(IN_LENGTHS)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(
-        padded, lengths, batch_first=True, enforce_sorted=False
-    )
+    embedding = torch.nn.Embedding(VOCABULARY, N_IN, padding_idx=0).double()
+    packed, lengths = packed_inputs(X, embedding if embedded else None)
     out, h_n = encoder(packed)
     memory, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)  # (B, T_in, E)
     if cell == "lstm":
@@ -175,14 +161,5 @@ def compute(config, seed=0):
     }
 
 
-def main():
-    arrays = {}
-    for config in CONFIGS:
-        for name, value in compute(config).items():
-            arrays[f"{config_key(config)}/{name}"] = np.asarray(value)
-    np.savez_compressed(PATH, **arrays)
-    print(f"wrote {len(CONFIGS)} configurations to {PATH}")
-
-
 if __name__ == "__main__":
-    main()
+    write_references(CONFIGS, compute, config_key, PATH)
