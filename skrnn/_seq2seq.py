@@ -12,6 +12,7 @@ from ._docstrings import fill_doc
 from ._encoder_decoder import EncoderDecoder, check_attention
 from ._network import LOSS_FUNCTIONS
 from ._tasks import OutputSequenceTask
+from .metrics import sequence_error_rate
 
 
 @fill_doc
@@ -388,8 +389,6 @@ class RNNSeq2Seq(SupervisedRNN):
         score : float
             1 - :func:`skrnn.metrics.sequence_error_rate`.
         """
-        from .metrics import sequence_error_rate
-
         true = [self.split_output(y) for y in Y]
         predicted = [self.split_output(y) for y in self.predict(X)]
         return 1.0 - sequence_error_rate(true, predicted, sample_weight=sample_weight)

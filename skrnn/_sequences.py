@@ -261,7 +261,11 @@ class PairData:
     def __init__(self, data, outputs):
         self.data = data
         self.outputs = outputs
-        self.lengths = data.lengths
+
+    @property
+    def lengths(self):
+        """The input sequences' lengths, which batches are sorted by."""
+        return self.data.lengths
 
     def __len__(self):
         return len(self.data)

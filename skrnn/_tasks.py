@@ -430,7 +430,7 @@ class OutputIds(PerSequence):
         return ids.ravel(), _normalised((real * weights[batch.rows][:, None]).ravel(), dtype)
 
 
-class OutputSequenceTask(Task):
+class OutputSequenceTask(_LabelTask):
     """Output sequences of their own length, as ids from 2 up
     (:data:`~skrnn._sequences.PAD_ID` and :data:`~skrnn._sequences.END_ID`
     come first); predictions come back in the form Y had: strings joined
@@ -452,14 +452,10 @@ class OutputSequenceTask(Task):
     readout = "every"
 
     def __init__(self, encoder, split, form, longest):
-        self.encoder = encoder
+        super().__init__(encoder)
         self.split = split
         self.form = form
         self.longest = longest
-
-    @property
-    def classes_(self):
-        return self.encoder.classes_
 
     @property
     def n_outputs(self):
@@ -470,34 +466,24 @@ class OutputSequenceTask(Task):
         sequences, form = cls._sequences(y, data, split)
         flat = _joined(sequences)
         labels = flat if classes is None else np.asarray(classes)
-        if len(labels):
-            check_classification_targets(labels)
         if not len(labels):
             raise ValueError(
                 f"Every output sequence in Y is empty: {owner} has no token to learn. "
                 "Give Y sequences with at least one token."
             )
+        check_classification_targets(labels)
         encoder = LabelEncoder().fit(labels)
         longest = max(len(s) for s in sequences)
         task = cls(encoder, split, form, longest)
-        return task, task._encode(sequences, flat)
+        return task, task._encode(sequences, flat, None)
 
     def targets(self, y, data, spec, classes=None):
-        if classes is not None:
-            given = np.unique(np.asarray(classes))
-            if len(given) != len(self.classes_) or np.any(given != self.classes_):
-                raise ValueError(
-                    "classes differs from the output tokens of the first call. Pass the "
-                    "same classes to every partial_fit call, or call fit to start anew."
-                )
         sequences, _ = self._sequences(y, data, self.split)
-        return self._encode(sequences, _joined(sequences))
+        return self._encode(sequences, _joined(sequences), classes)
 
     def tokens(self, sequence):
         """One output sequence of Y as a list of tokens."""
-        if isinstance(sequence, str):
-            return list(sequence) if self.split == "char" else sequence.split()
-        return list(sequence)
+        return _tokens(sequence, self.split)
 
     @staticmethod
     def _sequences(y, data, split):
@@ -516,31 +502,22 @@ class OutputSequenceTask(Task):
         for i, sequence in enumerate(y):
             if i == 0:
                 form = _form(sequence)
-            if isinstance(sequence, str):
-                sequences.append(list(sequence) if split == "char" else sequence.split())
-            elif isinstance(sequence, bytes) or np.ndim(sequence) != 1:
+            if not isinstance(sequence, str) and (
+                isinstance(sequence, bytes) or np.ndim(sequence) != 1
+            ):
                 raise TypeError(
                     f"Output sequence {i} of Y must be a string or a 1-D list of labels; "
                     f"got {type(sequence).__name__} of {np.ndim(sequence)} dimensions."
                 )
-            else:
-                sequences.append(list(sequence))
+            sequences.append(_tokens(sequence, split))
         return sequences, form
 
-    def _encode(self, sequences, flat):
+    def _encode(self, sequences, flat, classes):
         """:class:`~skrnn._sequences.OutputSequences` of the token lists
         (``flat``: all their tokens end to end); tokens the encoder does not
-        know are errors."""
+        know, and ``classes`` other than the first call's, are errors."""
         lengths = np.array([len(s) for s in sequences], dtype=np.intp)
-        known = np.isin(flat, self.classes_) if len(flat) else np.ones(0, dtype=bool)
-        if not known.all():
-            unseen = np.unique(np.asarray(flat)[~known]).tolist()
-            raise ValueError(
-                f"Y holds output tokens not seen in the first fit: {unseen[:10]}. Call "
-                "fit to learn them, or pass every token as classes to the first "
-                "partial_fit."
-            )
-        codes = self.encoder.transform(flat) + 2 if len(flat) else np.zeros(0, dtype=np.intp)
+        codes = self._codes(flat, classes) + 2
         ends = np.cumsum(lengths + 1) - 1
         ids = np.full(int(lengths.sum()) + len(lengths), END_ID, dtype=np.intp)
         ids[np.delete(np.arange(len(ids)), ends)] = codes
@@ -558,6 +535,14 @@ class OutputSequenceTask(Task):
         if self.form == "list":
             return [row.tolist() for row in labels]
         return labels
+
+
+def _tokens(sequence, split):
+    """One output sequence as a list of tokens: a string's characters or
+    words (``split``), or the labels of a list or array."""
+    if isinstance(sequence, str):
+        return list(sequence) if split == "char" else sequence.split()
+    return list(sequence)
 
 
 def _form(sequence):
