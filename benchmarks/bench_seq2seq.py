@@ -51,9 +51,18 @@ def load_split(data_home):
     return g2p, train, test_words, references
 
 
-def slices(n, rng):
-    """The training pairs, shuffled, in ``SLICES`` parts."""
-    return np.array_split(rng.permutation(n), SLICES)
+def train_within(budget, n, rng, train_part):
+    """``train_part(rows)`` on shuffled tenths of the ``n`` training pairs,
+    epoch after epoch, until ``budget`` seconds have passed (the clock is
+    read after each tenth). Returns the pairs trained and the seconds."""
+    trained, start = 0, time.perf_counter()
+    while time.perf_counter() - start < budget:
+        for part in np.array_split(rng.permutation(n), SLICES):
+            train_part(part)
+            trained += len(part)
+            if time.perf_counter() - start >= budget:
+                break
+    return trained, time.perf_counter() - start
 
 
 def run_skrnn(data_home, budget, hidden_size):
@@ -66,15 +75,12 @@ def run_skrnn(data_home, budget, hidden_size):
     vectorizer, network = model[0], model[-1]
     ids = vectorizer.fit_transform(X)  # letters are known up front, as torch's side
     network.set_params(n_tokens=len(vectorizer.get_feature_names_out()))
-    rng, trained, start = np.random.RandomState(0), 0, time.perf_counter()
     classes = sorted({phone for phones in Y for phone in phones})
-    while time.perf_counter() - start < budget:
-        for part in slices(len(X), rng):
-            network.partial_fit(ids[part], [Y[i] for i in part], classes=classes)
-            trained += len(part)
-            if time.perf_counter() - start >= budget:
-                break
-    seconds = time.perf_counter() - start
+
+    def train_part(part):
+        network.partial_fit(ids[part], [Y[i] for i in part], classes=classes)
+
+    trained, seconds = train_within(budget, len(X), np.random.RandomState(0), train_part)
     start = time.perf_counter()
     predicted = model.predict(test_words)
     return _report(
@@ -109,24 +115,22 @@ def run_torch(data_home, budget, hidden_size):
     optimizer = torch.optim.Adam(params, lr=LEARNING_RATE)
     X = [[letter_id[c] for c in w] for w, _ in train]
     Y = [[phone_id[p] for p in ps] + [1] for _, ps in train]
-    rng, trained, start = np.random.RandomState(0), 0, time.perf_counter()
-    while time.perf_counter() - start < budget:
-        for part in slices(len(X), rng):
-            for rows in _batches(part, X, rng):
-                inputs, lengths = _padded([X[i] for i in rows])
-                targets, _ = _padded([Y[i] for i in rows])
-                logits = model(inputs, lengths, targets)
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=0
-                )
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, CLIP)
-                optimizer.step()
-            trained += len(part)
-            if time.perf_counter() - start >= budget:
-                break
-    seconds = time.perf_counter() - start
+    rng = np.random.RandomState(0)
+
+    def train_part(part):
+        for rows in _batches(part, X, rng):
+            inputs, lengths = _padded([X[i] for i in rows])
+            targets, _ = _padded([Y[i] for i in rows])
+            logits = model(inputs, lengths, targets)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=0
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, CLIP)
+            optimizer.step()
+
+    trained, seconds = train_within(budget, len(X), rng, train_part)
     start = time.perf_counter()
     inverse = np.array(["", ""] + phones, dtype=object)
     predicted = []
