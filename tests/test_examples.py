@@ -79,6 +79,7 @@ def test_shakespeare_example_runs_and_learns_beyond_unigrams(data_home):
         "distributed_search",
         "dates",
         "g2p",
+        "onnx_serving",
     ],
 )
 def test_every_example_shows_its_defaults(name):
@@ -175,3 +176,11 @@ def test_g2p_split_recipe_and_a_short_run(data_home):
     assert results["per"] < 0.5
     assert 0.5 < results["wer"] < 1.0
     assert results["model"].predict(["cat"])[0][0] == "K"
+
+
+def test_onnx_serving_example_answers_as_skrnn_without_it():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    results = load_example("onnx_serving").main(plot=False)
+    assert results["imported_skrnn"] is False
+    assert results["labels_equal"] and results["max_difference"] < 1e-5
