@@ -216,6 +216,7 @@ class RNNCell(_Cell):
 
     n_gates = 1
     n_states = 1
+    gates = ("h",)
 
     def forward(self, inputs, params, batch_sizes, h0, ws, key, training=False):
         W_ih, W_hh = params["W_ih"], params["W_hh"]

@@ -251,6 +251,16 @@ class RecurrentNetwork:
             start += size
         return views
 
+    def layer_parameters(self, layer, direction):
+        """The named weights of one recurrent layer and direction, by their
+        short names (``W_ih``, ``W_hh``, ``b_ih``[, ``b_hh``])."""
+        return self._layer_views(self.params, f"{layer}.{direction}")
+
+    @property
+    def n_states(self):
+        """States per layer and direction: 2 for the LSTM (h and c), else 1."""
+        return self._cell.n_states
+
     @staticmethod
     def _layer_views(views, key):
         """A recurrent layer's parameters (or gradients) by their short names."""

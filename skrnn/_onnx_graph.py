@@ -15,19 +15,20 @@ Conventions of every graph:
   wherever it stands, as in skrnn;
 * the recurrent layers are ONNX's ``RNN``, ``GRU`` (``linear_before_reset=1``,
   PyTorch's and skrnn's equations) and ``LSTM`` operators with per-sequence
-  lengths; they run in float32, the one type ONNX Runtime's kernels take,
-  whatever the network was trained in;
+  lengths for small batches, Scan loops of GEMMs for large ones
+  (:func:`network_features`); they run in float32, the one type ONNX
+  Runtime's recurrent kernels take, whatever the network was trained in;
 * a sequence of no real step reads as in skrnn: a zero state, zero pools.
 """
 
 import numpy as np
 
+from ._cells import CELLS
 from ._readout import READOUTS, readout_name
 
-#: each cell's gates in the order of ONNX's operator (skrnn stores PyTorch's)
+#: each cell's gates in the order of ONNX's operator (skrnn stores PyTorch's,
+#: the cells' ``gates``)
 ONNX_GATES = {"rnn": ("h",), "gru": ("z", "r", "n"), "lstm": ("i", "o", "f", "g")}
-#: the same gates in skrnn's storage order
-STORED_GATES = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
 ONNX_OPERATORS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
 #: the oldest opset whose operators these graphs are written for (axes as inputs)
 MIN_OPSET = 18
@@ -222,7 +223,7 @@ def known_ids(g, ids, n_tokens):
 # ------------------------------------------------------------------ networks
 def _reorder(array, cell, axis):
     """``array``'s gate blocks along ``axis`` from skrnn's order to ONNX's."""
-    stored, wanted = STORED_GATES[cell], ONNX_GATES[cell]
+    stored, wanted = CELLS[cell].gates, ONNX_GATES[cell]
     blocks = np.split(array, len(stored), axis=axis)
     return np.concatenate([blocks[stored.index(gate)] for gate in wanted], axis=axis)
 
@@ -234,7 +235,7 @@ def _layer_weights(network, layer, lookup):
     cell, D = network.cell, network.n_directions
     Ws, Rs, Bs = [], [], []
     for d in range(D):
-        p = network._layer_views(network.params, f"{layer}.{d}")
+        p = network.layer_parameters(layer, d)
         GH = p["W_hh"].shape[1]
         if lookup:
             W = np.zeros((GH, D * GH))
@@ -270,19 +271,19 @@ def _first_layer_input(g, network, values):
 class LayerWeights:
     """A layer's weights as model constants, in ONNX's gate order: ``W``
     (D, G H, n_in), ``R`` (D, G H, H), ``B`` (D, 2 G H) for the ONNX
-    operator; and per direction and gate what a Scan loop multiplies by
-    (``scan``): ``W`` and ``R`` transposed (constants, so ONNX Runtime packs
+    operator; and, when a Scan loop will run (``scan``), per direction and
+    gate what it multiplies by: ``W`` and ``R`` transposed (constants, so ONNX Runtime packs
     them for its GEMM once, and one per gate, so no step splits an array),
     the bias added to the gate's input projection and the GRU's hidden bias
     of its candidate (inside ``r * (h R_n + b_n)``)."""
 
-    def __init__(self, g, network, layer, lookup=False):
+    def __init__(self, g, network, layer, lookup=False, scan=True):
         W, R, B = _layer_weights(network, layer, lookup)
         self.W, self.R, self.B = g.const(W, "W"), g.const(R, "R"), g.const(B, "B")
         self.lookup = lookup
         gates, H = ONNX_GATES[network.cell], network.hidden_size
         self.scan = []
-        for d in range(network.n_directions):
+        for d in range(network.n_directions if scan else 0):
             blocks = {}
             for k, gate in enumerate(gates):
                 rows = slice(k * H, (k + 1) * H)
@@ -387,9 +388,10 @@ def _scan(g, network, projections, blocks):
 
 
 def _zero_tensor():
+    from onnx import TensorProto
     from onnx.helper import make_tensor
 
-    return make_tensor("zero", 1, [1], [0.0])  # 1: float
+    return make_tensor("zero", TensorProto.FLOAT, [1], [0.0])
 
 
 def _tanh_step(g, s, gate, blocks):
@@ -415,8 +417,10 @@ def _lstm_step(g, s, gate, blocks):
 _STEPS = {"rnn": _tanh_step, "gru": _gru_step, "lstm": _lstm_step}
 #: batches of more sequences than this run through Scan loops (see
 #: scan_layer), where those beat ONNX Runtime's recurrent operator of the
-#: cell (benchmarks/README.md, "Serving")
-SCAN_ABOVE = {"rnn": 1, "gru": 32, "lstm": 1024}
+#: cell; None: never (the LSTM's operator was the faster at every batch size
+#: measured, up to 2,048), the graph then has the operators alone
+#: (benchmarks/README.md, "Serving")
+SCAN_ABOVE = {"rnn": 1, "gru": 32, "lstm": None}
 
 
 def network_features(g, network, inputs):
@@ -433,29 +437,28 @@ def network_features(g, network, inputs):
         )
     x, lookup = _first_layer_input(g, network, inputs.values)
     x = g.op("Transpose", x, perm=[1, 0, 2])
-    weights = [LayerWeights(g, network, i, lookup and i == 0) for i in range(network.num_layers)]
+    threshold = SCAN_ABOVE[network.cell]
+    weights = [
+        LayerWeights(g, network, i, lookup and i == 0, scan=threshold is not None)
+        for i in range(network.num_layers)
+    ]
     mask = g.unsqueeze(g.step_mask(inputs.lengths, inputs.n_steps), 2)  # (T, N, 1)
-    branches = []
-    for scan in (True, False):
-        branch, top = g.branch(), x
-        for layer in weights:
-            if scan:
-                top, finals = scan_layer(branch, network, layer, top, inputs.lengths)
-            else:
-                top, finals = recurrent_layer(branch, network, layer, top, inputs.lengths)
-        if readout == "last":
-            top = branch.op(
-                "Reshape", branch.op("Transpose", finals[0], perm=[1, 0, 2]), branch.ints(0, -1)
-            )
-        branches.append(branch.subgraph([top]))
-    # the condition reads what the branches read, so the If comes after them
-    n = g.op("Max", g.dim(x, 1), g.op("Shape", inputs.lengths), g.op("Shape", mask, start=1, end=2))
-    top = g.op(
-        "If",
-        g.op("Greater", n, g.ints(SCAN_ABOVE[network.cell])),
-        then_branch=branches[0],
-        else_branch=branches[1],
-    )
+    if threshold is None:
+        top = _stack(g, network, weights, x, inputs.lengths, readout, scan=False)
+    else:
+        then, otherwise = (g.branch(), g.branch())
+        scanned = _stack(then, network, weights, x, inputs.lengths, readout, scan=True)
+        operators = _stack(otherwise, network, weights, x, inputs.lengths, readout, scan=False)
+        # the condition reads what the branches read, so the If comes after them
+        n = g.op(
+            "Max", g.dim(x, 1), g.op("Shape", inputs.lengths), g.op("Shape", mask, start=1, end=2)
+        )
+        top = g.op(
+            "If",
+            g.op("Greater", n, g.ints(threshold)),
+            then_branch=then.subgraph([scanned]),
+            else_branch=otherwise.subgraph([operators]),
+        )
     if readout == "last":
         return _no_steps_zero(g, top, inputs.lengths)
     if readout == "every":
@@ -466,6 +469,18 @@ def network_features(g, network, inputs):
         return g.op("Div", total, g.unsqueeze(count, 1))
     largest = g.reduce("Max", g.op("Where", mask, top, g.const(FLOAT(-np.inf))), 0)
     return _no_steps_zero(g, largest, inputs.lengths)
+
+
+def _stack(g, network, weights, x, lengths, readout, scan):
+    """The recurrent layers on time-major ``x``, as operators or Scan loops:
+    the top layer's outputs (T, N, D H), or its final states (N, D H) for
+    the ``'last'`` readout."""
+    layer_of = scan_layer if scan else recurrent_layer
+    for layer in weights:
+        x, finals = layer_of(g, network, layer, x, lengths)
+    if readout == "last":
+        return g.op("Reshape", g.op("Transpose", finals[0], perm=[1, 0, 2]), g.ints(0, -1))
+    return x
 
 
 def _no_steps_zero(g, features, lengths):
@@ -581,7 +596,7 @@ def vectorizer_pattern(vectorizer):
     """The RE2 expression that finds the vectorizer's tokens, or a clear
     error for what ONNX's string operators cannot do."""
     name = "SequenceVectorizer"
-    if vectorizer.n_features_per_token_ != 1 or not vectorizer._plain():
+    if vectorizer.token_features not in (None, False):
         raise ValueError(
             f"A {name} with token_features cannot be exported: ONNX has no operators "
             "for affixes and word shapes. Export the estimator alone and feed it the "
@@ -702,9 +717,9 @@ def language_model_step(g, model, token, state, proba_out, state_out):
         layer_state = g.op("Gather", state, g.int64(layer), axis=0)  # (S, N, H)
         initial = [
             g.unsqueeze(g.op("Gather", layer_state, g.int64(s), axis=0), 0)
-            for s in range(network._cell.n_states)
+            for s in range(network.n_states)
         ]
-        weights = LayerWeights(g, network, layer, lookup and layer == 0)
+        weights = LayerWeights(g, network, layer, lookup and layer == 0, scan=False)
         x, states = recurrent_layer(g, network, weights, x, ones, initial)
         finals.append(g.unsqueeze(g.op("Concat", *states, axis=0), 0))
     g.op("Concat", *finals, axis=0, out=state_out)

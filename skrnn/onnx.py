@@ -61,6 +61,7 @@ try:
     from skl2onnx import to_onnx as _skl2onnx_to_onnx
     from skl2onnx import update_registered_converter
     from skl2onnx.common.data_types import (
+        DoubleTensorType,
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
@@ -170,11 +171,8 @@ def _convert_estimator(scope, operator, container):
 
 
 def _input_dtype(operator):
-    return (
-        np.float64
-        if operator.inputs[0].type.__class__.__name__.startswith("Double")
-        else np.float32
-    )
+    """float64 for a double input (the transformers compute in it), else float32."""
+    return np.float64 if isinstance(operator.inputs[0].type, DoubleTensorType) else np.float32
 
 
 def _convert_scaler(scope, operator, container):
@@ -313,7 +311,7 @@ def to_onnx(model, X_sample=None, *, target_opset=None, options=None):
     """
     if isinstance(model, RNNLanguageModel):
         network = model.network_
-        state = [network.num_layers, network._cell.n_states, None, network.hidden_size]
+        state = [network.num_layers, network.n_states, None, network.hidden_size]
         types = [("token", Int64TensorType([None])), ("state", FloatTensorType(state))]
     else:
         if X_sample is None:

@@ -41,9 +41,19 @@ SMALL = dict(hidden_size=4, max_iter=2, random_state=0, batch_size=8)
 
 @pytest.fixture(autouse=True)
 def scan_above_24(monkeypatch):
-    """Batches of more than 24 sequences take the Scan loops: the tests'
-    small batches exercise both of the graph's ways."""
+    """Batches of more than 24 sequences take the Scan loops (the LSTM's
+    too, which by default has none): the tests' small batches exercise both
+    of the graph's ways."""
     monkeypatch.setattr(onnx_graph, "SCAN_ABOVE", dict.fromkeys(onnx_graph.SCAN_ABOVE, 24))
+
+
+def test_lstm_graphs_run_the_operator_alone_by_default(monkeypatch):
+    monkeypatch.undo()  # the default thresholds
+    X = np.random.RandomState(12).normal(size=(8, 4, 2)).astype(np.float32)
+    for cell, has_if in (("lstm", False), ("gru", True)):
+        model = RNNClassifier(cell=cell, **SMALL).fit(X, [0, 1] * 4)
+        ops = {node.op_type for node in to_onnx(model, X).graph.node}
+        assert ("If" in ops) is has_if and ("LSTM" in ops) is (not has_if)
 
 
 @pytest.fixture(autouse=True)
@@ -320,7 +330,7 @@ def test_language_model_steps_generate_as_skrnn(cell, embedding_dim):
     ids = [[0] + model.vectorizer_.to_ids([p])[0] for p in prompts]
     n_steps = max(len(row) for row in ids)
     ids = [row + [0] * (n_steps - len(row)) for row in ids]  # steps beyond a prompt are ignored
-    state = np.zeros((2, model.network_.state_shape(1)[2], 3, 4), np.float32)
+    state = np.zeros((2, model.network_.n_states, 3, 4), np.float32)
     last = {}
     for t in range(n_steps):
         proba, state = session.run(
