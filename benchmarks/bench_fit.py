@@ -54,6 +54,7 @@ def skrnn_epoch(X, y, cell, embedding_dim=None):
             hidden_size=H,
             cell=cell,
             embedding_dim=embedding_dim,
+            pooling="last",  # W1 reads the last state, as PyTorch's side does
             batch_size=BATCH,
             max_iter=1,
             solver="adam",

@@ -46,7 +46,9 @@ def skrnn_predict(cell):
 
     warnings.simplefilter("ignore")
     X, y = make_data("dense", np.random.RandomState(0))
-    model = RNNClassifier(hidden_size=H, cell=cell, batch_size=BATCH, max_iter=1, random_state=0)
+    model = RNNClassifier(
+        hidden_size=H, cell=cell, pooling="last", batch_size=BATCH, max_iter=1, random_state=0
+    )
     model.fit(X, y)
     return _latency_and_throughput(model.predict_proba, X)
 

@@ -22,7 +22,10 @@ What the graphs take and give:
   ``options={RNNClassifier: {"zipmap": False}}``), the regressor
   ``variable`` ``(N, n_outputs)``, the tagger ``label`` ``(N, T)`` and
   ``probabilities`` ``(N, T, n_classes)`` at the input's positions (zero
-  probabilities and the padding label at padding steps).
+  probabilities and the padding label at padding steps). ``SequenceScaler`` and
+  ``SequencePatcher`` give ``variable``, and ``step_counts`` (the lengths,
+  after patching) when X came with ``lengths``; ``SequenceVectorizer`` gives
+  int64 ids ``variable``.
 * The language model converts to one decoding step: ``token`` ``(N,)`` and
   ``state`` ``(num_layers, n_states, N, hidden_size)`` in, the next token's
   ``probabilities`` ``(N, n_ids)`` and ``next_state`` out, so a host
@@ -111,11 +114,16 @@ def _parse_transformer(scope, model, inputs, custom_parsers=None):
     return _declare(scope, operator, outputs)
 
 
+def _label_type(model):
+    """The tensor type of a model's labels: strings or int64."""
+    classes = graph.onnx_classes(model.classes_)
+    return StringTensorType if classes.dtype.kind == "U" else Int64TensorType
+
+
 def _parse_tagger(scope, model, inputs, custom_parsers=None):
     operator = _operator(scope, model, inputs)
-    classes = graph.onnx_classes(model.classes_)
-    label = StringTensorType() if classes.dtype.kind == "U" else Int64TensorType()
-    return _declare(scope, operator, [("label", label), ("probabilities", FloatTensorType())])
+    outputs = [("label", _label_type(model)()), ("probabilities", FloatTensorType())]
+    return _declare(scope, operator, outputs)
 
 
 def _parse_language_model(scope, model, inputs, custom_parsers=None):
@@ -135,10 +143,8 @@ def _parse_seq2seq(scope, model, inputs, custom_parsers=None):
 # ---------------------------------------------------------- shape calculators
 def _classifier_shapes(operator):
     model = operator.raw_operator
-    classes = graph.onnx_classes(model.classes_)
-    label = StringTensorType if classes.dtype.kind == "U" else Int64TensorType
-    operator.outputs[0].type = label([None])
-    operator.outputs[1].type = FloatTensorType([None, len(classes)])
+    operator.outputs[0].type = _label_type(model)([None])
+    operator.outputs[1].type = FloatTensorType([None, len(model.classes_)])
 
 
 def _regressor_shapes(operator):

@@ -106,7 +106,11 @@ def test_user_guide_and_front_page(site):
         "user_guide/speed",
         "user_guide/tuning",
         "user_guide/seq2seq",
+        "user_guide/deploying",
         "user_guide/architecture",
     ):
         assert (site / f"{page}.html").is_file(), page
     assert "padding.svg" in (site / "user_guide" / "input.html").read_text(encoding="utf-8")
+    deploying = (site / "user_guide" / "deploying.html").read_text(encoding="utf-8")
+    assert "ONNX Runtime" in deploying and "skops" in deploying
+    assert (site / "generated" / "skrnn.onnx.to_onnx.html").is_file()
