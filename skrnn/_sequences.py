@@ -717,18 +717,25 @@ def warn_unseen_labels(owner, classes, y_true):
         )
 
 
-def _flatten_label_sequences(y, lengths):
-    """A list of label sequences, checked against the sequence lengths."""
+def check_one_per_sequence(y, n_sequences, name, what, hint=""):
+    """Refuse a ``y`` that is not a collection of ``what`` (a kind of
+    sequence), one per sequence of X: the targets of the tagger and of the
+    encoder-decoder. ``hint`` says what each item may be."""
     if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
         raise TypeError(
-            "y must be a list of label sequences, one per sequence in X. Got "
+            f"{name} must be a list of {what}s, one per sequence in X{hint}. Got "
             f"{type(y).__name__} instead."
         )
-    if len(y) != len(lengths):
+    if len(y) != n_sequences:
         raise ValueError(
-            f"y holds {len(y)} label sequences for {len(lengths)} sequences in X; "
-            "give one label sequence per sequence."
+            f"{name} holds {len(y)} {what}s for {n_sequences} sequences in X; "
+            f"give one {what} per input sequence."
         )
+
+
+def _flatten_label_sequences(y, lengths):
+    """A list of label sequences, checked against the sequence lengths."""
+    check_one_per_sequence(y, len(lengths), "y", "label sequence")
     flat = []
     for i, (labels, n_steps) in enumerate(zip(y, lengths)):
         if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):

@@ -30,6 +30,7 @@ from ._sequences import (
     PAD_ID,
     OutputSequences,
     PairData,
+    check_one_per_sequence,
     check_step_targets,
     is_stream,
 )
@@ -488,16 +489,8 @@ class OutputSequenceTask(_LabelTask):
     @staticmethod
     def _sequences(y, data, split):
         """Y as lists of tokens, and its form."""
-        if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
-            raise TypeError(
-                "Y must be a list of output sequences, one per sequence in X: strings, "
-                f"or lists of labels. Got {type(y).__name__} instead."
-            )
-        if len(y) != len(data):
-            raise ValueError(
-                f"X holds {len(data)} sequences but Y holds {len(y)} output sequences; "
-                "give one output sequence per input sequence."
-            )
+        hint = ": strings, or lists of labels"
+        check_one_per_sequence(y, len(data), "Y", "output sequence", hint)
         sequences, form = [], "str"
         for i, sequence in enumerate(y):
             if i == 0:
