@@ -150,9 +150,11 @@ class Graph:
         """``arange(T)`` (T,) int64, from a 1-element T."""
         return self.op("Range", self.int64(0), self.squeeze(n_steps, 0), self.int64(1))
 
-    def step_mask(self, lengths, n_steps):
-        """``(T, N)`` bool: step t of sequence n is real."""
-        return self.op("Less", self.unsqueeze(self.steps(n_steps), 1), self.unsqueeze(lengths, 0))
+    def step_mask(self, lengths, n_steps, batch_first=False):
+        """``(T, N)`` bool (``(N, T)`` if ``batch_first``): step t of
+        sequence n is real."""
+        steps = self.unsqueeze(self.steps(n_steps), 0 if batch_first else 1)
+        return self.op("Less", steps, self.unsqueeze(lengths, 1 if batch_first else 0))
 
 
 # -------------------------------------------------------------------- inputs
@@ -169,8 +171,10 @@ class SequenceInputs:
     order : str or None
         For token ids, ``(N, T)``: the input position of every step of
         ``values`` (padding last), to put per-step outputs back in place.
-    real : str
-        ``(N, T)`` bool: which input positions are real steps.
+    real : str or None
+        For token ids, ``(N, T)`` bool: which input positions are real
+        steps (:meth:`real_positions` makes it for real values, where only
+        per-step outputs need it).
     """
 
     def __init__(self, g, spec, x, lengths=None, rank=None):
@@ -188,7 +192,13 @@ class SequenceInputs:
             if lengths is None:
                 lengths = g.op("Expand", self.n_steps, g.dim(x, 0))
             self.lengths = lengths
-            self.real = g.op("Transpose", g.step_mask(lengths, self.n_steps), perm=[1, 0])
+            self.real = None
+
+    def real_positions(self, g):
+        """``(N, T)`` bool: which input positions are real steps."""
+        if self.real is None:
+            self.real = g.step_mask(self.lengths, self.n_steps, batch_first=True)
+        return self.real
 
     def _tokens(self, g, ids, n_tokens):
         """Ids the model never saw (or negative ones) read as unknown (1);
@@ -442,7 +452,6 @@ def network_features(g, network, inputs):
         LayerWeights(g, network, i, lookup and i == 0, scan=threshold is not None)
         for i in range(network.num_layers)
     ]
-    mask = g.unsqueeze(g.step_mask(inputs.lengths, inputs.n_steps), 2)  # (T, N, 1)
     if threshold is None:
         top = _stack(g, network, weights, x, inputs.lengths, readout, scan=False)
     else:
@@ -450,9 +459,7 @@ def network_features(g, network, inputs):
         scanned = _stack(then, network, weights, x, inputs.lengths, readout, scan=True)
         operators = _stack(otherwise, network, weights, x, inputs.lengths, readout, scan=False)
         # the condition reads what the branches read, so the If comes after them
-        n = g.op(
-            "Max", g.dim(x, 1), g.op("Shape", inputs.lengths), g.op("Shape", mask, start=1, end=2)
-        )
+        n = g.op("Max", g.dim(x, 1), g.op("Shape", inputs.lengths))
         top = g.op(
             "If",
             g.op("Greater", n, g.ints(threshold)),
@@ -463,6 +470,7 @@ def network_features(g, network, inputs):
         return _no_steps_zero(g, top, inputs.lengths)
     if readout == "every":
         return g.op("Transpose", top, perm=[1, 0, 2])
+    mask = g.unsqueeze(g.step_mask(inputs.lengths, inputs.n_steps), 2)  # (T, N, 1)
     if readout == "mean":
         total = g.reduce("Sum", g.op("Where", mask, top, g.const(FLOAT(0.0))), 0)
         count = g.cast(g.op("Max", inputs.lengths, g.int64(1)), FLOAT)
@@ -510,7 +518,7 @@ def per_step_in_place(g, inputs, per_step, fill):
     if inputs.order is not None:  # back from real-steps-first order
         index = g.op("Expand", g.unsqueeze(inputs.order, 2), g.op("Shape", per_step))
         per_step = g.op("ScatterElements", per_step, index, per_step, axis=1)
-    real = g.unsqueeze(inputs.real, 2)
+    real = g.unsqueeze(inputs.real_positions(g), 2)
     return g.op("Where", real, per_step, fill)
 
 
@@ -533,9 +541,7 @@ def scaler_nodes(g, scaler, x, lengths, rank, dtype, out):
     n_steps = g.dim(x, 1)
     if lengths is None:
         lengths = g.op("Expand", n_steps, g.dim(x, 0))
-    mask = g.cast(
-        g.unsqueeze(g.op("Transpose", g.step_mask(lengths, n_steps), perm=[1, 0]), 2), dtype
-    )
+    mask = g.cast(g.unsqueeze(g.step_mask(lengths, n_steps, batch_first=True), 2), dtype)
     count = g.unsqueeze(g.cast(g.op("Max", lengths, g.int64(1)), dtype), 1, 2)
     mean = g.op("Div", g.reduce("Sum", g.op("Mul", x, mask), 1, keepdims=1), count)
     centred = g.op("Mul", g.op("Sub", x, mean), mask)
@@ -687,7 +693,7 @@ def estimator_nodes(g, model, x, lengths, rank, outputs):
     in_place = per_step_in_place(g, inputs, per_step, g.const(FLOAT(0.0)))
     best = labels_of(g, in_place, onnx_classes(model.classes_))
     pad = onnx_classes(np.asarray([task.padding_label()]))[0]
-    labels = g.op("Where", inputs.real, best, g.const(pad))
+    labels = g.op("Where", inputs.real_positions(g), best, g.const(pad))
     if inputs.stream:  # one sequence: (n_steps, ...) as predict gives it
         g.op("Squeeze", labels, g.ints(0), out=label)
         return g.op("Squeeze", in_place, g.ints(0), out=proba)
