@@ -92,25 +92,121 @@ def test_every_example_shows_its_defaults(name):
     assert "(default:" in result.stdout
 
 
-def test_time_series_dtw_baseline_and_rnn(data_home):
-    # one of the four problems, with two networks per patch size (the
-    # example's five on all four take minutes)
+def test_time_series_dtw_baseline_and_the_recipe(data_home):
+    # the example's run on one problem: GunPoint, 50 series of 150 steps
     example = load_example("time_series")
-    results = example.main(data_home, problems=("GunPoint",), n_states=2)["GunPoint"]
+    results = example.main(data_home, problems=("GunPoint",))["GunPoint"]
     # 1-NN DTW (full window) as the UCR/UEA archive publishes it: 0.907
     assert results["dtw"] == pytest.approx(0.907, abs=0.001)
     assert results["rnn"] > results["dtw"] + 0.05
-    assert len(results["members"]) == 2 * len(example.PATCH_SIZES)
-    assert results["rnn"] >= np.mean(results["members"])
+    assert results["best_params"]["patch_size"] > 1
+    tried = [row for row in results["cv_results"] if not row["skipped"]]
+    assert {row["patch_size"] for row in tried} >= {32, 16, 8}  # the cheapest sizes
+    assert results["rnn_s"] < example.TIME_BUDGET * 1.5  # the budget holds, roughly
 
 
-def test_time_series_recipe_beats_dtw_on_the_multivariate_problem(data_home):
-    # the whole recipe on the quickest problem: DTW misses one of 40 test
-    # series; the single networks miss one to three, their average none
-    results = load_example("time_series").main(data_home, problems=("BasicMotions",))
-    results = results["BasicMotions"]
-    assert results["dtw"] == 0.975 and min(results["members"]) < 1.0
-    assert results["rnn"] > results["dtw"]
+def reference_dtw(a, b):
+    """DTW of two series, one cell at a time."""
+    cells = np.full((len(a) + 1, len(b) + 1), np.inf)
+    cells[0, 0] = 0.0
+    for i, j in np.ndindex(len(a), len(b)):
+        best = min(cells[i, j + 1], cells[i + 1, j], cells[i, j])
+        cells[i + 1, j + 1] = ((a[i] - b[j]) ** 2).sum() + best
+    return cells[-1, -1]
+
+
+def test_dtw_compares_series_of_unequal_lengths():
+    example = load_example("time_series")
+    rng = np.random.RandomState(0)
+    A = [rng.normal(size=(n, 2)) for n in (5, 8, 3)]
+    B = [rng.normal(size=(n, 2)) for n in (6, 4)]
+    lengths = [len(a) for a in A], [len(b) for b in B]
+    distances = example.dtw_distances(example.padded(A), example.padded(B), *lengths)
+    assert distances == pytest.approx(np.array([[reference_dtw(a, b) for b in B] for a in A]))
+    # a series stretched in time is at distance 0 from the series it was made from
+    X_test = [np.repeat(A[2], 2, axis=0), A[0]]
+    assert example.nearest_neighbour_dtw(A, [0, 1, 2], X_test).tolist() == [2, 0]
+
+
+def order_of_two_spikes(n, seed):
+    """Short multivariate series (32 steps x 3): a spike in one channel and,
+    one step later, in another; which channel goes first is the class."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(scale=0.3, size=(n, 32, 3))
+    y = rng.randint(2, size=n)
+    at = rng.randint(31, size=n)
+    X[np.arange(n), at, y] += 3.0
+    X[np.arange(n), at + 1, 1 - y] += 3.0
+    return X, y
+
+
+def periods_of_a_slow_wave(n, seed):
+    """Long univariate series (384 steps): a noisy sine of two or three
+    periods at a random phase; the number of periods is the class."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(2, size=n)
+    t = np.linspace(0, 1, 384)
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    X = np.sin(2 * np.pi * (2 + y[:, None]) * t + phase)
+    return X + rng.normal(scale=0.5, size=X.shape), y
+
+
+@pytest.mark.parametrize(
+    "make_series, chosen",
+    [
+        (order_of_two_spikes, lambda size: size == 1),
+        (periods_of_a_slow_wave, lambda size: size > 1),
+    ],
+)
+def test_the_recipe_chooses_the_patch_size_by_cross_validation(make_series, chosen):
+    from skrnn import RNNClassifier
+
+    example = load_example("time_series")
+    network = RNNClassifier(hidden_size=16, batch_size=16, max_iter=40, random_state=0)
+    model = example.recipe(
+        network=network, patch_sizes=(8, 4, 1), per_sequence=(True,), poolings=("max",), n_refits=2
+    )
+    X, y = make_series(60, seed=0)
+    model.fit(X, y)
+    assert [row["patch_size"] for row in model.cv_results_] == [8, 4, 1]
+    assert chosen(model.best_params_["patch_size"])
+    X_test, y_test = make_series(200, seed=1)
+    assert model.score(X_test, y_test) > 0.9
+    assert len(model.estimators_) >= 4 + 2  # the fold networks and the refits
+
+
+def test_the_recipe_skips_what_its_time_budget_cannot_hold():
+    from skrnn import RNNClassifier
+
+    example = load_example("time_series")
+    network = RNNClassifier(hidden_size=4, max_iter=2, random_state=0)
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 2)) for n in rng.randint(16, 40, size=24)]  # ragged
+    y = np.repeat(["a", "b"], 12)
+    model = example.recipe(0.0, network=network, patch_sizes=(1, 4, 8), poolings=("max", "mean"))
+    model.fit(X, y)
+    # the first candidate always runs; every later one would overrun the budget
+    tried = [
+        (r["per_sequence"], r["patch_size"], r["pooling"], r["skipped"]) for r in model.cv_results_
+    ]
+    assert tried == [
+        (True, 4, "max", False),  # 8 would leave the 16-step series 2 patches, under min_patches
+        (True, 1, "max", True),
+        (False, 4, "max", True),
+        (True, 4, "mean", True),
+    ]
+    assert len(model.estimators_) == 4  # the fold networks, no time for refits
+    assert set(model.predict(X)) <= {"a", "b"}
+    assert model.predict_proba(X).sum(axis=1) == pytest.approx(1.0)
+
+
+def test_the_recipe_needs_two_series_of_every_class():
+    example = load_example("time_series")
+    X, y = np.zeros((5, 20, 1)), ["a", "a", "a", "a", "b"]
+    model = example.recipe()
+    with pytest.raises(ValueError, match="at least two training series"):
+        model.fit(X, y)
+    assert not hasattr(model, "estimators_")
 
 
 def test_forecasting_rnn_beats_the_linear_baseline():

@@ -124,8 +124,10 @@ def test_fetch_ucr_downloads_checks_and_caches(server, tmp_path, monkeypatch):
         ("BasicMotions", 40, (100, 6), 4),
         ("GunPoint", 50, (150, 1), 2),
         ("OSULeaf", 200, (427, 1), 6),
+        ("ItalyPowerDemand", 67, (24, 1), 2),
+        ("ACSF1", 100, (1460, 1), 10),
     ],
 )
-def test_the_four_problems_at_hand(data_home, name, n_train, shape, n_classes):
+def test_the_six_problems_at_hand(data_home, name, n_train, shape, n_classes):
     X, y = fetch_ucr(name, data_home=data_home)
     assert len(X) == n_train and X[0].shape == shape and len(set(y)) == n_classes

@@ -213,6 +213,10 @@ UCR_SHA256 = {
     "GunPoint_TEST.ts": "79332750788a6227b325b96bd0d70130c8eb707b9731f8d7dec62b7a7d36017e",
     "OSULeaf_TRAIN.ts": "86b9d6e860414ffd26cebc62fff84ffb37fa588ef3e5bf79e4094a437c36ddfc",
     "OSULeaf_TEST.ts": "6c549dd354f9e42d5985fa5fab75321ca9acefc7873457e71467fc8a31f107ce",
+    "ItalyPowerDemand_TRAIN.ts": "341269cb7e6cef96846b30e774580beec79addb93848ba360145219115a74b7c",
+    "ItalyPowerDemand_TEST.ts": "26122451f87dd0387ef90b18bc8a86c041371b8a1c068004922b939971247144",
+    "ACSF1_TRAIN.ts": "0646b90dc4843e02baed6b2ba345c5601a4991b6796565489cef1b2d92a7537b",
+    "ACSF1_TEST.ts": "93e8aaeb44a10af181d24a156e60da7021193cd990ca28f263fccf3b905bfebf",
 }
 
 
@@ -231,8 +235,8 @@ def fetch_ucr(name, subset="train", *, data_home=None, download_if_missing=True)
     (timeseriesclassification.com; Dau et al., 2019; Bagnall et al., 2018),
     its ``.ts`` file for ``subset`` kept in the data cache as
     ``ucr/<name>_<SUBSET>.ts`` and read with :func:`load_ts_file`. The
-    files of ArrowHead, BasicMotions, GunPoint and OSULeaf are checked by
-    sha256; other problems' files are used unchecked. Cite the archive and
+    files of ACSF1, ArrowHead, BasicMotions, GunPoint, ItalyPowerDemand and
+    OSULeaf are checked by sha256; other problems' files are used unchecked. Cite the archive and
     the problem's donors (in the file's header) when you publish results.
 
     Parameters
