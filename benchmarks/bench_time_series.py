@@ -62,8 +62,7 @@ def run_one(problem, peer, data_home, time_budget):
             model = example.recipe(time_budget)
         else:
             model = example.rocket()
-            length = max(len(series) for series in X_train + X_test)
-            X_train, X_test = example.to_aeon(X_train, length), example.to_aeon(X_test, length)
+            X_train, X_test = example.to_aeon(X_train, X_test)
         begin = time.perf_counter()
         model.fit(X_train, y_train)
         result["fit"] = time.perf_counter() - begin

@@ -286,7 +286,7 @@ class SeriesSearch(ClassifierMixin, BaseEstimator):
         skipped it."""
         row = {**params, "accuracy": np.nan, "log_loss": np.nan, "steps": steps}
         if trials:
-            last = [row for row, _ in trials if not row["skipped"]][-1]
+            last = [run for run, _ in trials if not run["skipped"]][-1]
             predicted = last["seconds"] * steps / last["steps"]
             if time.perf_counter() + predicted > deadline:
                 trials.append(({**row, "seconds": predicted, "skipped": True}, []))
@@ -361,10 +361,12 @@ def rocket(random_state=0):
     return RocketClassifier(n_kernels=10_000, random_state=random_state)
 
 
-def to_aeon(X, length=None):
-    """aeon's layout, (n_cases, n_channels, n_timepoints), for ROCKET, which
-    needs equal lengths: ``padded`` to ``length``."""
-    return padded(X, length).transpose(0, 2, 1)
+def to_aeon(X_train, X_test):
+    """Both splits in aeon's layout, (n_cases, n_channels, n_timepoints), for
+    ROCKET, which needs equal lengths: ``padded`` to the longest series of
+    either split."""
+    length = max(len(series) for series in [*X_train, *X_test])
+    return [padded(X, length).transpose(0, 2, 1) for X in (X_train, X_test)]
 
 
 def fetch_problems(problems, data_home=None):
@@ -407,9 +409,8 @@ def main(data_home=None, problems=PROBLEMS, time_budget=TIME_BUDGET):
             "rnn_s": rnn_seconds,
         }
         if HAVE_AEON:
-            length = max(len(series) for series in X_train + X_test)
-            model = rocket().fit(to_aeon(X_train, length), y_train)
-            predicted = model.predict(to_aeon(X_test, length))
+            aeon_train, aeon_test = to_aeon(X_train, X_test)
+            predicted = rocket().fit(aeon_train, y_train).predict(aeon_test)
             results[name]["rocket"] = float(np.mean(predicted == y_test))
         lengths = sorted({len(series) for series in X_train})
         steps = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]}-{lengths[-1]}"
